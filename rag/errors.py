@@ -1,0 +1,44 @@
+"""The one error hierarchy of the project.
+
+Library code raises these; the CLI and the UI catch ``RagError`` at their
+boundary and show ``str(error)`` to the user instead of a traceback.
+"""
+
+
+class RagError(Exception):
+    """Base class: anything a user can fix or should be told about."""
+
+
+class ConfigError(RagError):
+    """A setting or flag has a value we cannot use."""
+
+
+class InputError(RagError):
+    """A question, query or argument given by the user is not usable."""
+
+
+class LoadError(RagError):
+    """An article file cannot be read or parsed; the file is skipped."""
+
+
+class FetchError(RagError):
+    """A feed or page could not be downloaded or parsed."""
+
+
+class IndexEmptyError(RagError):
+    """There is nothing indexed yet."""
+
+    def __init__(self, message: str = "the index is empty: run `rag index`") -> None:
+        super().__init__(message)
+
+
+class IndexMismatchError(RagError):
+    """The index was built with another embedding model or chunker."""
+
+
+class IndexLockedError(RagError):
+    """Another process is writing to the index."""
+
+
+class DocumentNotFoundError(RagError):
+    """A document id that is not in the index."""

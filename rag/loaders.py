@@ -1,0 +1,398 @@
+"""Turn article files into ``Document`` records.
+
+Each loader returns the documents it could read and a list of problems; a
+broken file or entry is reported, never fatal, so the rest of a corpus is
+still indexed.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import stat
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from time import struct_time
+from typing import Any
+from urllib.parse import urlparse
+
+from .errors import LoadError
+from .schema import Document
+
+TEXT_SUFFIXES = {".txt", ".text"}
+MARKDOWN_SUFFIXES = {".md", ".markdown"}
+HTML_SUFFIXES = {".html", ".htm"}
+JSON_SUFFIXES = {".json"}
+JSONL_SUFFIXES = {".jsonl", ".ndjson"}
+FEED_SUFFIXES = {".rss", ".atom", ".xml"}
+SUPPORTED_SUFFIXES = (
+    TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES | JSONL_SUFFIXES | FEED_SUFFIXES
+)
+
+# Single-byte Latin code pages a detector confuses on short texts; for news in
+# Western languages, Windows-1252 (what browsers assume) is the right reading.
+_LATIN_GUESSES = {
+    "cp1250", "cp1252", "cp1254", "cp1257", "cp1258", "latin_1", "iso8859_2", "iso8859_3", "iso8859_4",
+    "iso8859_9", "iso8859_10", "iso8859_13", "iso8859_14", "iso8859_15", "iso8859_16", "mac_roman",
+    "mac_latin2", "mac_iceland", "mac_turkish", "cp437", "cp850", "cp852", "cp858", "hp_roman8",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class FileError:
+    path: str
+    error: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"path": self.path, "error": self.error}
+
+
+@dataclass
+class Loaded:
+    documents: list[Document] = field(default_factory=list)
+    errors: list[FileError] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- discovery
+
+
+def discover(roots: Iterable[Path]) -> tuple[list[Path], list[FileError]]:
+    """Every article file under ``roots``, sorted; hidden entries are skipped.
+
+    Symbolic links are followed once: a link back to a directory already being
+    walked is reported as a loop instead of recursing forever.
+    """
+    files: list[Path] = []
+    errors: list[FileError] = []
+    seen_dirs: set[tuple[int, int]] = set()
+
+    def walk(directory: Path) -> None:
+        try:
+            st = directory.stat()
+        except OSError as exc:
+            errors.append(FileError(str(directory), _os_reason(exc)))
+            return
+        key = (st.st_dev, st.st_ino)
+        if key in seen_dirs:
+            errors.append(FileError(str(directory), "symlink loop: directory already visited"))
+            return
+        seen_dirs.add(key)
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError as exc:
+            errors.append(FileError(str(directory), _os_reason(exc)))
+            return
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            visit(Path(entry.path))
+
+    def visit(path: Path) -> None:
+        try:
+            mode = path.stat().st_mode
+        except OSError as exc:
+            broken = exc.errno == errno.ENOENT and path.is_symlink()
+            errors.append(FileError(str(path), "unreadable: broken symbolic link" if broken else _os_reason(exc)))
+            return
+        if stat.S_ISDIR(mode):
+            walk(path)
+        elif path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            errors.append(FileError(str(path), f"unsupported file type {path.suffix or '(none)'}"))
+        elif not stat.S_ISREG(mode):
+            errors.append(FileError(str(path), "unreadable: not a regular file"))
+        else:
+            files.append(path)
+
+    for root in roots:
+        if not root.exists() and not root.is_symlink():
+            errors.append(FileError(str(root), "path not found"))
+            continue
+        visit(root)
+    return sorted(set(files)), errors
+
+
+def _os_reason(exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "symlink loop"
+    return f"unreadable: {exc.strerror or exc}"
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_text(path: Path, max_bytes: int) -> str:
+    """The file's text, decoded and with newlines normalised to ``\\n``."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise LoadError(f"file too large ({size / 2**20:.1f} MB, limit {max_bytes / 2**20:.1f} MB)")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise LoadError(_os_reason(exc)) from exc
+    return decode(data)
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 when it is, else the detected legacy encoding; binary is refused."""
+    if not data.strip():
+        raise LoadError("empty file")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = data.decode("utf-16")
+    elif b"\x00" in data[:8192]:
+        raise LoadError("binary file")
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = _decode_legacy(data)
+    controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\n\r\t\f\v")
+    if controls > max(2, len(text[:8192]) // 100):
+        raise LoadError("binary file")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise LoadError("empty file")
+    return text
+
+
+def _decode_legacy(data: bytes) -> str:
+    import charset_normalizer
+
+    # Text without NUL bytes is not UTF-16/32, whatever a detector guesses for a short sample.
+    wide = ["utf_16", "utf_16_le", "utf_16_be", "utf_32", "utf_32_le", "utf_32_be"]
+    best = charset_normalizer.from_bytes(data, cp_exclusion=wide).best()
+    # Latin-script text has few bytes above 0x7f; Cyrillic, Greek or CJK text in a
+    # legacy encoding has many. Detectors misjudge the former (a lone "£" reads as CJK).
+    mostly_ascii = sum(b >= 0x80 for b in data) < len(data) * 0.3
+    if best is None or mostly_ascii or best.encoding in _LATIN_GUESSES:
+        try:
+            return data.decode("cp1252")
+        except UnicodeDecodeError:
+            pass
+    if best is None:
+        raise LoadError("binary file or unknown text encoding")
+    return str(best)
+
+
+def parse_date(value: object) -> datetime | None:
+    """Best-effort date parsing; an unreadable date is dropped, not an error."""
+    if value is None or value == "":
+        return None
+    result: datetime | None = None
+    if isinstance(value, datetime):
+        result = value
+    elif isinstance(value, struct_time):
+        result = datetime(*value[:6], tzinfo=UTC)
+    elif isinstance(value, (int, float)):
+        result = datetime.fromtimestamp(value, tz=UTC)
+    elif isinstance(value, str):
+        text = value.strip()
+        try:
+            result = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            try:
+                result = parsedate_to_datetime(text)
+            except (TypeError, ValueError, IndexError):
+                return None
+    if result is None:
+        return None
+    return result.replace(tzinfo=UTC) if result.tzinfo is None else result.astimezone(UTC)
+
+
+# --------------------------------------------------------------------------- loaders
+
+
+def load_file(path: Path, rel: str, max_bytes: int) -> Loaded:
+    """Documents from one file; ``rel`` is its name relative to the corpus."""
+    suffix = path.suffix.lower()
+    try:
+        text = read_text(path, max_bytes)
+        if suffix in TEXT_SUFFIXES | MARKDOWN_SUFFIXES:
+            return Loaded([_plain_document(text, rel, markdown=suffix in MARKDOWN_SUFFIXES)])
+        if suffix in HTML_SUFFIXES:
+            return Loaded([html_document(text, doc_id=rel, path=rel, source=_folder_source(rel))])
+        if suffix in JSON_SUFFIXES:
+            return _json_documents(text, rel)
+        if suffix in JSONL_SUFFIXES:
+            return _jsonl_documents(text, rel)
+        if suffix in FEED_SUFFIXES:
+            return _feed_documents(text, rel)
+    except LoadError as exc:
+        return Loaded(errors=[FileError(rel, str(exc))])
+    return Loaded(errors=[FileError(rel, f"unsupported file type {suffix}")])
+
+
+def _folder_source(rel: str) -> str:
+    """Files in ``corpus/<name>/...`` come from source ``<name>``."""
+    parts = Path(rel).parts
+    return parts[0] if len(parts) > 1 else "local"
+
+
+def _plain_document(text: str, rel: str, *, markdown: bool) -> Document:
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    title = lines[0]
+    if markdown:
+        heading = next((line for line in lines[:20] if line.startswith("#")), title)
+        title = heading.lstrip("#").strip() or title
+    return Document(doc_id=rel, title=title[:300], text=text, path=rel, source=_folder_source(rel))
+
+
+def html_document(html: str, *, doc_id: str, path: str, source: str, url: str = "") -> Document:
+    """Main text, title and date of an HTML page, extracted by trafilatura."""
+    import trafilatura
+
+    extracted = trafilatura.bare_extraction(
+        html, url=url or None, with_metadata=True, include_comments=False, include_tables=False
+    )
+    data: dict[str, Any] = {}
+    if extracted is not None:
+        data = extracted.as_dict() if hasattr(extracted, "as_dict") else dict(extracted)
+    text = (data.get("text") or "").strip()
+    if not text:
+        raise LoadError("no article text found in HTML")
+    page_url = url or data.get("url") or ""
+    title = (data.get("title") or "").strip() or text.split("\n", 1)[0][:300]
+    site = (data.get("sitename") or data.get("hostname") or "").strip()
+    return Document(
+        doc_id=page_url or doc_id,
+        title=title,
+        text=text,
+        url=page_url,
+        published=parse_date(data.get("date")),
+        source=site or _host(page_url) or source,
+        path=path,
+    )
+
+
+def _host(url: str) -> str:
+    return urlparse(url).hostname or "" if url else ""
+
+
+def record_document(record: object, *, fallback_id: str, path: str, default_source: str) -> Document:
+    """A JSON object with title, text|body|content, url, published|date, source."""
+    if not isinstance(record, dict):
+        raise LoadError("not a JSON object")
+    text = next((record[k] for k in ("text", "body", "content") if isinstance(record.get(k), str)), "")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise LoadError("no text: expected a non-empty 'text', 'body' or 'content' field")
+    url = str(record.get("url") or record.get("link") or "")
+    guid = str(record.get("guid") or record.get("id") or "")
+    title = str(record.get("title") or "").strip() or text.strip().split("\n", 1)[0][:300]
+    return Document(
+        doc_id=url or guid or fallback_id,
+        title=title,
+        text=text,
+        url=url,
+        published=parse_date(record.get("published") or record.get("date")),
+        source=str(record.get("source") or "") or _host(url) or default_source,
+        path=path,
+    )
+
+
+def _json_documents(text: str, rel: str) -> Loaded:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise LoadError(f"invalid JSON: {exc.msg} at line {exc.lineno}") from exc
+    if isinstance(data, dict) and isinstance(data.get("articles"), list):
+        data = data["articles"]
+    records = data if isinstance(data, list) else [data]
+    return _records(((f"{rel}#{i}" if isinstance(data, list) else rel, r) for i, r in enumerate(records)), rel)
+
+
+def _jsonl_documents(text: str, rel: str) -> Loaded:
+    loaded = Loaded()
+    good: list[tuple[str, object]] = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            good.append((f"{rel}#{number}", json.loads(line)))
+        except json.JSONDecodeError as exc:
+            loaded.errors.append(FileError(f"{rel}:{number}", f"invalid JSON line: {exc.msg}"))
+    result = _records(iter(good), rel)
+    result.errors[:0] = loaded.errors
+    if not result.documents and not result.errors:
+        raise LoadError("no articles in file")
+    return result
+
+
+def _records(items: Iterator[tuple[str, object]], rel: str) -> Loaded:
+    loaded = Loaded()
+    for fallback_id, record in items:
+        try:
+            loaded.documents.append(
+                record_document(record, fallback_id=fallback_id, path=rel, default_source=_folder_source(rel))
+            )
+        except LoadError as exc:
+            loaded.errors.append(FileError(fallback_id, str(exc)))
+    return loaded
+
+
+def _feed_documents(text: str, rel: str) -> Loaded:
+    import feedparser
+
+    feed = feedparser.parse(text)
+    reason = str(getattr(feed, "bozo_exception", None) or "no entries").splitlines()[0][:200]
+    if not feed.entries:
+        raise LoadError(f"not a valid RSS/Atom feed: {reason}")
+    source = str(feed.feed.get("title") or "") or _host(str(feed.feed.get("link") or "")) or _folder_source(rel)
+    loaded = Loaded()
+    for i, entry in enumerate(feed.entries):
+        entry_id = f"{rel}#{i}"
+        try:
+            loaded.documents.append(feed_entry_document(entry, fallback_id=entry_id, path=rel, source=source))
+        except LoadError as exc:
+            loaded.errors.append(FileError(entry_id, str(exc)))
+    if feed.bozo and not loaded.documents:
+        raise LoadError(f"not a valid RSS/Atom feed: {reason}")
+    return loaded
+
+
+def feed_entry_document(entry: Any, *, fallback_id: str, path: str, source: str) -> Document:
+    """One RSS/Atom entry; its HTML content is reduced to plain text."""
+    html = ""
+    if entry.get("content"):
+        html = entry["content"][0].get("value", "")
+    html = html or entry.get("summary", "") or entry.get("description", "")
+    text = html_fragment_text(html)
+    if not text:
+        raise LoadError("feed entry has no text")
+    url = str(entry.get("link") or "")
+    return Document(
+        doc_id=url or str(entry.get("id") or "") or fallback_id,
+        title=str(entry.get("title") or "").strip() or text.split("\n", 1)[0][:300],
+        text=text,
+        url=url,
+        published=parse_date(entry.get("published_parsed") or entry.get("updated_parsed")),
+        source=source,
+        path=path,
+    )
+
+
+_BLOCKS = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "tr", "section"}
+
+
+def html_fragment_text(html: str) -> str:
+    """Text of a feed entry's HTML snippet, one line per block element.
+
+    trafilatura looks for a page's main content and returns nothing for short
+    snippets, so snippets are parsed with lxml directly.
+    """
+    if not html.strip():
+        return ""
+    import lxml.html
+
+    try:
+        root = lxml.html.fragment_fromstring(html, create_parent="div")
+    except (ValueError, lxml.etree.ParserError):
+        return html.strip()
+    for element in root.iter():
+        if isinstance(element.tag, str) and element.tag.lower() in _BLOCKS:
+            element.tail = "\n" + (element.tail or "")
+    lines = (" ".join(line.split()) for line in root.text_content().split("\n"))
+    return "\n".join(line for line in lines if line)

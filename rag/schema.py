@@ -1,0 +1,116 @@
+"""Typed records passed between the parts of the pipeline."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Document:
+    """One article. ``content_hash`` covers every stored field, so a write is
+    skipped when nothing changed and an identical copy is recognised."""
+
+    doc_id: str
+    title: str
+    text: str
+    url: str = ""
+    published: datetime | None = None
+    source: str = ""
+    path: str = ""  # the file it came from, relative to the corpus root when inside it
+    content_hash: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.content_hash:
+            object.__setattr__(self, "content_hash", self.compute_hash())
+
+    def compute_hash(self) -> str:
+        payload = json.dumps(
+            [self.title, self.text, self.url, self.published_iso, self.source],
+            ensure_ascii=False,
+        )
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+    @property
+    def published_iso(self) -> str:
+        return self.published.isoformat() if self.published else ""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A span of a document: ``document.text[start:end] == text``."""
+
+    chunk_id: str
+    doc_id: str
+    index: int
+    start: int
+    end: int
+    text: str
+
+    @staticmethod
+    def make_id(doc_id: str, start: int, text: str) -> str:
+        """Content-derived id: re-writing the same chunk is idempotent."""
+        digest = hashlib.sha256(f"{doc_id}\x00{start}\x00{text}".encode()).hexdigest()
+        return digest[:32]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk with what a caller needs to show and cite it."""
+
+    chunk_id: str
+    doc_id: str
+    title: str
+    source: str
+    url: str
+    published: datetime | None
+    text: str
+    start: int
+    end: int
+    score: float
+
+
+@dataclass(frozen=True)
+class Citation:
+    """``document(doc_id).text[start:end] == quote`` always holds."""
+
+    n: int
+    doc_id: str
+    title: str
+    source: str
+    url: str
+    published: datetime | None
+    quote: str
+    start: int
+    end: int
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "n": self.n,
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "source": self.source,
+            "url": self.url,
+            "published": self.published.isoformat() if self.published else None,
+            "quote": self.quote,
+            "start": self.start,
+            "end": self.end,
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    citations: list[Citation]
+    abstained: bool
+    hits: list[Hit]
+
+    def to_json(self, question: str) -> dict[str, object]:
+        return {
+            "question": question,
+            "answer": self.text,
+            "abstained": self.abstained,
+            "citations": [c.to_json() for c in self.citations],
+        }

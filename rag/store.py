@@ -1,0 +1,94 @@
+"""The on-disk index: Chroma vectors and the SQLite document store, opened together.
+
+Layout of ``RAG_INDEX_DIR``: ``chroma/`` (vectors), ``docs.sqlite`` (documents,
+chunks, BM25) and ``write.lock`` (held by the one process allowed to write).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import IO, Any
+
+from .chunking import Chunker, ChunkerConfig
+from .embedding import ChromaEmbedding, Embedder, get_embedder
+from .errors import IndexEmptyError, IndexLockedError
+from .offline import go_offline
+from .settings import Settings
+
+
+class Index:
+    """Both stores and the model; writers hold a ``WriteLock`` while it is open."""
+
+    def __init__(self, settings: Settings, *, create: bool = False) -> None:
+        go_offline()
+        self.settings = settings
+        self.dir = Path(settings.index_dir)
+        if not create and not (self.dir / "docs.sqlite").exists():
+            raise IndexEmptyError()
+        self.dir.mkdir(parents=True, exist_ok=True)
+        model_path = settings.resolved_model_path
+        self.embedder: Embedder = get_embedder(model_path, settings.model_name, settings.batch_size)
+        self.chunker_config = ChunkerConfig(settings.chunk_tokens, settings.chunk_overlap)
+        from .docstore import DocStore
+        from .vectors import VectorStore
+
+        self.docs = DocStore(self.dir / "docs.sqlite")
+        self.vectors = VectorStore(
+            self.dir / "chroma", ChromaEmbedding(model_path, settings.model_name), self.fingerprint
+        )
+
+    @property
+    def fingerprint(self) -> dict[str, Any]:
+        return {**self.embedder.fingerprint, "chunker": self.chunker_config.fingerprint}
+
+    @cached_property
+    def chunker(self) -> Chunker:
+        return Chunker(self.chunker_config, self.embedder.model_path, self.settings.cache_dir)
+
+    def close(self) -> None:
+        self.docs.close()
+
+
+class WriteLock:
+    """The single-writer lock of an index; the OS drops it if the process dies."""
+
+    def __init__(self, index_dir: Path) -> None:
+        self.path = Path(index_dir) / "write.lock"
+        self._handle: IO[str] | None = None
+
+    def __enter__(self) -> WriteLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path, "a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            handle.close()
+            raise IndexLockedError(
+                f"another process is writing to the index at {self.path.parent}; try again when it is done"
+            ) from exc
+        handle.truncate(0)
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        self._handle = handle
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+
+def wipe(settings: Settings) -> None:
+    """Delete the index files (not the folder, which may hold a .gitkeep)."""
+    directory = Path(settings.index_dir)
+    if (directory / "chroma").exists():
+        from .vectors import COLLECTION, chroma_client
+
+        client = chroma_client(directory / "chroma")
+        if COLLECTION in [c.name for c in client.list_collections()]:
+            client.delete_collection(COLLECTION)
+    for name in ("docs.sqlite", "docs.sqlite-wal", "docs.sqlite-shm"):
+        (directory / name).unlink(missing_ok=True)

@@ -1,0 +1,93 @@
+"""The Chroma collection that holds one embedding per chunk.
+
+The embedding model and chunker that built the collection are stored in its
+metadata; opening it with different ones is refused, because mixing vectors
+from two models silently ruins retrieval.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import chromadb
+import numpy as np
+from chromadb.config import Settings as ChromaSettings
+
+from .embedding import ChromaEmbedding
+from .errors import IndexMismatchError
+from .schema import Chunk, Document
+
+COLLECTION = "news_chunks"
+
+
+def chroma_client(path: Path) -> Any:
+    """The one way to open the store: Chroma refuses two clients of a path with different settings."""
+    return chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
+
+
+def chunk_metadata(doc: Document, chunk: Chunk) -> dict[str, str | int]:
+    meta: dict[str, str | int] = {
+        "doc_id": doc.doc_id,
+        "title": doc.title,
+        "source": doc.source,
+        "url": doc.url,
+        "chunk_index": chunk.index,
+        "start": chunk.start,
+        "end": chunk.end,
+    }
+    if doc.published:  # Chroma metadata has no null: undated chunks simply lack the keys
+        meta["published"] = doc.published_iso
+        meta["published_ts"] = int(doc.published.timestamp())
+    return meta
+
+
+class VectorStore:
+    def __init__(self, path: Path, embedding: ChromaEmbedding, fingerprint: dict[str, Any]) -> None:
+        self.client = chroma_client(path)
+        self.fingerprint = fingerprint
+        self.collection = self.client.get_or_create_collection(
+            COLLECTION,
+            embedding_function=embedding,
+            metadata=dict(fingerprint),
+            configuration={"hnsw": {"space": "cosine"}},
+        )
+        stored = {k: self.collection.metadata.get(k) for k in fingerprint} if self.collection.metadata else {}
+        if stored != fingerprint:
+            built = ", ".join(f"{k}={v}" for k, v in stored.items())
+            wanted = ", ".join(f"{k}={v}" for k, v in fingerprint.items())
+            raise IndexMismatchError(
+                f"the index at {path.parent} was built with {built}, but this run uses {wanted}: "
+                "run `rag index --rebuild`"
+            )
+        self._max_batch = self.client.get_max_batch_size()
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    def upsert(self, items: Sequence[tuple[Document, Chunk]], embeddings: np.ndarray) -> None:
+        for lo in range(0, len(items), self._max_batch):
+            part = items[lo : lo + self._max_batch]
+            self.collection.upsert(
+                ids=[c.chunk_id for _, c in part],
+                embeddings=embeddings[lo : lo + self._max_batch],
+                documents=[c.text for _, c in part],
+                metadatas=[chunk_metadata(d, c) for d, c in part],  # type: ignore[misc]
+            )
+
+    def delete(self, ids: Sequence[str]) -> None:
+        for lo in range(0, len(ids), self._max_batch):
+            self.collection.delete(ids=list(ids[lo : lo + self._max_batch]))
+
+    def all_ids(self) -> set[str]:
+        return set(self.collection.get(include=[])["ids"])
+
+    def query(self, embedding: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
+        """(chunk_id, cosine similarity) pairs, best first."""
+        result = self.collection.query(
+            query_embeddings=[embedding], n_results=k, where=where or None, include=["distances"]
+        )
+        ids = result["ids"][0]
+        distances = result["distances"][0] if result["distances"] else []
+        return [(i, 1.0 - float(d)) for i, d in zip(ids, distances, strict=True)]

@@ -1,0 +1,62 @@
+"""Shared fixtures: a fresh corpus and index folder per test, real model, real Chroma."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from rag.settings import Settings
+
+ARTICLES = {
+    "harbour.txt": (
+        "Harbour bridge reopens after storm repairs\n\n"
+        "The Kelvinport harbour bridge reopened on Monday after six weeks of repairs. "
+        "Engineers replaced forty steel cables damaged when Storm Ilsa hit the coast in March. "
+        "The city council said the work cost 12 million euros, two million more than planned.\n\n"
+        "Traffic was light in the morning. Commuters said the ferry service had been crowded "
+        "while the bridge was closed."
+    ),
+    "orchard.txt": (
+        "Late frost cuts apple harvest in the Varn valley\n\n"
+        "Apple growers in the Varn valley expect a harvest a third smaller than last year. "
+        "A late frost in April destroyed blossoms on the lower slopes, the growers' cooperative said. "
+        "Prices for cider apples have already risen by fifteen percent at the Tuesday market."
+    ),
+    "chess.txt": (
+        "Teenager wins national chess title\n\n"
+        "Mira Okonjo, aged 16, won the national chess championship in Dorrington on Sunday. "
+        "She beat the defending champion in a tense final game that lasted five hours. "
+        "Okonjo learned the game from her grandfather and now trains at the city library club."
+    ),
+}
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    (tmp_path / "corpus").mkdir()
+    return Settings.from_env(index_dir=tmp_path / "index", corpus_dir=tmp_path / "corpus")
+
+
+@pytest.fixture
+def write() -> Callable[..., Path]:
+    """Write a file (text or bytes) and return its path."""
+
+    def _write(path: Path, content: str | bytes) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+        return path
+
+    return _write
+
+
+@pytest.fixture
+def corpus(settings: Settings, write: Callable[..., Path]) -> Path:
+    """The corpus folder holding the three small articles above."""
+    for name, text in ARTICLES.items():
+        write(settings.corpus_dir / "local" / name, text)
+    return settings.corpus_dir
