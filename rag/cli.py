@@ -56,6 +56,48 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _filters(args: argparse.Namespace) -> dict[str, object]:
+    return {"since": args.since, "until": args.until, "sources": args.source or None}
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    from .api import search
+
+    hits = search(args.query, args.k, settings=settings, mode=args.mode, **_filters(args))  # type: ignore[arg-type]
+    if args.json:
+        print(json.dumps([h.to_json() for h in hits], ensure_ascii=False))
+        return 0
+    for n, hit in enumerate(hits, start=1):
+        date = f", {hit.published.date()}" if hit.published else ""
+        print(f"{n}. {hit.title} ({hit.source}{date}) score {hit.score:.3f}  [{hit.doc_id} {hit.start}:{hit.end}]")
+        print("   " + " ".join(hit.text.split())[:300])
+    if not hits:
+        print("no matching articles")
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from .api import ask
+
+    answer = ask(args.question, k=args.k, settings=settings, **_filters(args))  # type: ignore[arg-type]
+    if args.json:
+        print(json.dumps(answer.to_json(args.question), ensure_ascii=False))
+        return 0
+    print(answer.text)
+    if answer.citations:
+        print("\nSources:")
+    for c in answer.citations:
+        date = f", {c.published.date()}" if c.published else ""
+        print(f"[{c.n}] {c.title} ({c.source}{date}) {c.url or c.doc_id}, characters {c.start}-{c.end}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from ui.app import serve
+
+    return serve(settings, host=args.host, port=args.port, auth=args.auth)
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--index-dir", type=Path, help="index folder (RAG_INDEX_DIR, default ./index)")
@@ -72,6 +114,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--demo", action="store_true", help="import the BBC News demo articles first")
     p.add_argument("--json", action="store_true", help="print one JSON summary")
     p.set_defaults(handler=cmd_index)
+
+    filters = argparse.ArgumentParser(add_help=False)
+    filters.add_argument("-k", type=int, default=5, help="how many passages to retrieve (default 5)")
+    filters.add_argument("--since", help="only articles published on or after this date (YYYY-MM-DD)")
+    filters.add_argument("--until", help="only articles published on or before this date (YYYY-MM-DD)")
+    filters.add_argument("--source", action="append", help="only articles from this source (repeatable)")
+    filters.add_argument("--json", action="store_true", help="print JSON")
+
+    p = sub.add_parser("search", parents=[common, filters], help="show the best matching passages")
+    p.add_argument("query")
+    p.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid")
+    p.set_defaults(handler=cmd_search)
+
+    p = sub.add_parser("ask", parents=[common, filters], help="answer a question with citations")
+    p.add_argument("question")
+    p.set_defaults(handler=cmd_ask)
+
+    p = sub.add_parser("serve", parents=[common], help="start the chat UI")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, loopback only)")
+    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--auth", help="USER:PASS required before binding beyond loopback (or RAG_UI_AUTH)")
+    p.set_defaults(handler=cmd_serve)
     return parser
 
 

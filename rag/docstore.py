@@ -121,6 +121,12 @@ class DocStore:
         )
         return {r[0]: StoredChunk(*r) for r in rows}
 
+    def term_frequency(self, stem: str) -> int:
+        """Number of chunks containing a word that starts with ``stem``."""
+        query = '"' + stem.replace('"', "") + '"*'
+        row = self.conn.execute("SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (query,)).fetchone()
+        return int(row[0])
+
     def counts(self) -> tuple[int, int]:
         docs = self.conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
         chunks = self.conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]

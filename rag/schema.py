@@ -69,7 +69,13 @@ class Hit:
     text: str
     start: int
     end: int
-    score: float
+    score: float  # fused retrieval score, comparable only within one result list
+    similarity: float = 0.0  # cosine similarity of the chunk to the query
+
+    def to_json(self) -> dict[str, object]:
+        data = dict(self.__dict__)
+        data["published"] = self.published.isoformat() if self.published else None
+        return data
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,7 @@ class Answer:
     citations: list[Citation]
     abstained: bool
     hits: list[Hit]
+    query: str = ""  # what retrieval searched for: the question, or its standalone rewrite
 
     def to_json(self, question: str) -> dict[str, object]:
         return {
@@ -113,4 +120,5 @@ class Answer:
             "answer": self.text,
             "abstained": self.abstained,
             "citations": [c.to_json() for c in self.citations],
+            "search_query": self.query or question,
         }

@@ -1,0 +1,147 @@
+"""The Python entry points: ``search``, ``ask``, ``document``, ``stats``.
+
+Indexes are opened once per process and kept warm (the model stays loaded),
+which is what makes a second question fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .answering import Answerer, ExtractiveAnswerer, abstain, idf_from_counts, verify_citations
+from .errors import InputError
+from .prompts import EMPTY_QUESTION, MAX_QUESTION_CHARS, TOO_LONG
+from .retrieval import Mode, Retriever, make_filters
+from .rewrite import standalone
+from .schema import Answer, Document, Hit
+from .settings import Settings
+from .store import Index
+from .text import clean_question
+
+History = Sequence[tuple[str, str]] | Sequence[dict[str, Any]]
+_open: dict[Path, Index] = {}
+MAX_K = 50
+
+
+def open_index(settings: Settings | None = None) -> Index:
+    """The process-wide open index for ``settings.index_dir``."""
+    settings = settings or Settings.from_env()
+    key = Path(settings.index_dir).resolve()
+    if key not in _open:
+        _open[key] = Index(settings)
+    return _open[key]
+
+
+def close_all() -> None:
+    """Forget open indexes (after a rebuild, or between tests)."""
+    for index in _open.values():
+        index.close()
+    _open.clear()
+
+
+def check_question(question: object) -> str:
+    if not isinstance(question, str):
+        raise InputError("the question must be text")
+    cleaned = clean_question(question)
+    if not cleaned:
+        raise InputError(EMPTY_QUESTION)
+    if len(cleaned) > MAX_QUESTION_CHARS:
+        raise InputError(TOO_LONG.format(length=len(cleaned), limit=MAX_QUESTION_CHARS))
+    return cleaned
+
+
+def _check_k(k: int) -> int:
+    if not isinstance(k, int) or not 1 <= k <= MAX_K:
+        raise InputError(f"k must be a whole number from 1 to {MAX_K}")
+    return k
+
+
+def search(
+    query: str,
+    k: int = 5,
+    *,
+    since: datetime | str | None = None,
+    until: datetime | str | None = None,
+    sources: Sequence[str] | None = None,
+    mode: Mode = "hybrid",
+    settings: Settings | None = None,
+) -> list[Hit]:
+    """The ``k`` best chunks for ``query`` (hybrid dense + BM25 by default)."""
+    query = check_question(query)
+    filters = make_filters(since, until, sources)
+    return Retriever(open_index(settings)).search(query, _check_k(k), filters, mode)
+
+
+def normalise_history(history: History | None) -> list[tuple[str, str]]:
+    """(question, answer) pairs from pairs or from chat messages with role/content."""
+    if not history:
+        return []
+    pairs: list[tuple[str, str]] = []
+    pending: str | None = None
+    for turn in history:
+        if isinstance(turn, dict):
+            content = turn.get("content")
+            text = content if isinstance(content, str) else ""
+            if turn.get("role") == "user":
+                pending = text
+            elif turn.get("role") == "assistant" and pending is not None:
+                pairs.append((pending, text))
+                pending = None
+        elif isinstance(turn, (tuple, list)) and len(turn) == 2:
+            pairs.append((str(turn[0] or ""), str(turn[1] or "")))
+        else:
+            raise InputError("history must be (question, answer) pairs or chat messages")
+    return pairs
+
+
+def ask(
+    question: str,
+    *,
+    history: History | None = None,
+    k: int = 5,
+    since: datetime | str | None = None,
+    until: datetime | str | None = None,
+    sources: Sequence[str] | None = None,
+    answerer: Answerer | None = None,
+    settings: Settings | None = None,
+) -> Answer:
+    """Answer from the indexed articles only, with verified citations, or abstain."""
+    question = check_question(question)
+    filters = make_filters(since, until, sources)
+    index = open_index(settings)
+    query = standalone(question, normalise_history(history))
+    hits = Retriever(index).search(query, _check_k(k), filters)
+    if not hits:
+        return abstain()
+    answer = (answerer or default_answerer(index)).run(query, hits)
+    answer = verify_citations(answer, index.docs.document)
+    return Answer(answer.text, answer.citations, answer.abstained, answer.hits, query)
+
+
+def default_answerer(index: Index) -> ExtractiveAnswerer:
+    total = max(1, index.docs.counts()[1])
+    return ExtractiveAnswerer(idf_from_counts(index.docs.term_frequency, total))
+
+
+def document(doc_id: str, *, settings: Settings | None = None) -> Document:
+    """The stored document, the text that citation offsets point into."""
+    return open_index(settings).docs.document(doc_id)
+
+
+@dataclass(frozen=True)
+class Stats:
+    documents: int
+    chunks: int
+    last_update: datetime | None
+    sources: list[str]
+
+
+def stats(settings: Settings | None = None) -> Stats:
+    index = open_index(settings)
+    docs, chunks = index.docs.counts()
+    last = index.docs.last_update()
+    return Stats(docs, chunks, datetime.fromtimestamp(last).astimezone() if last else None, index.docs.sources())
