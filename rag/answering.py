@@ -22,8 +22,9 @@ from .schema import Answer, Citation, Document, Hit
 from .text import content_stems, words
 
 # Tuned with `rag eval` on CoQA (answerable) and SQuAD asked of a CoQA index (unanswerable); see README.
-MIN_COVERAGE = 0.5
+MIN_COVERAGE = 0.3
 MIN_SIMILARITY = 0.3
+ANSWER_TYPE_BONUS = 0.15
 SECOND_SENTENCE = 0.9  # a second sentence must score this close to the best one
 MAX_SENTENCES = 2
 _CITATION = re.compile(r"\[(\d+)\]")
@@ -32,7 +33,9 @@ _CITATION = re.compile(r"\[(\d+)\]")
 class Answerer(Protocol):
     """Anything that answers from hits: extractive now, LLMs later."""
 
-    def run(self, question: str, hits: Sequence[Hit]) -> Answer: ...
+    def run(self, question: str, hits: Sequence[Hit]) -> Answer:
+        """``question`` as the user asked it; ``hits`` were retrieved for its standalone form."""
+        ...
 
 
 def abstain(hits: Sequence[Hit] = ()) -> Answer:
@@ -52,8 +55,12 @@ class _Sentence:
 class ExtractiveAnswerer:
     """Quote the best-matching sentences; abstain when the evidence is weak."""
 
-    def __init__(self, idf: Callable[[str], float]) -> None:
+    def __init__(
+        self, idf: Callable[[str], float], min_coverage: float = MIN_COVERAGE, min_similarity: float = MIN_SIMILARITY
+    ) -> None:
         self.idf = idf
+        self.min_coverage = min_coverage
+        self.min_similarity = min_similarity
 
     def run(self, question: str, hits: Sequence[Hit]) -> Answer:
         terms = content_stems(question)
@@ -65,7 +72,7 @@ class ExtractiveAnswerer:
         if not candidates:
             return abstain(hits)
         best = candidates[0]
-        if best.coverage < MIN_COVERAGE or best.hit.similarity < MIN_SIMILARITY:
+        if best.coverage < self.min_coverage or best.hit.similarity < self.min_similarity:
             return abstain(hits)
         chosen = [best]
         for s in candidates[1:]:
@@ -110,9 +117,31 @@ class ExtractiveAnswerer:
                 # Words the question does not already contain are what an answer adds.
                 novel = len([w for w in words(text) if w not in asked]) > 1
                 score = coverage + 0.25 * hit.score / top - 0.02 * rank - (0 if novel else 0.5)
+                score += ANSWER_TYPE_BONUS * _fits_answer_type(question, asked, text)
                 found.append(_Sentence(hit, start, end, text, coverage, score))
         found.sort(key=lambda s: -s.score)
         return found
+
+
+_NUMBER_QUESTION = re.compile(
+    r"\b(how (much|many|long|old|far|big|large|often|tall)|what (year|percentage|percent|number|age|date|time)|"
+    r"when)\b", re.I)
+_NAME_QUESTION = re.compile(r"\b(who|whom|whose|where|which (country|city|team|company|person))\b", re.I)
+_NUMBER = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|"
+    r"thousand|million|billion|dozen|half|monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|"
+    r"february|march|april|may|june|july|august|september|october|november|december|yesterday|today|week|"
+    r"month|year)s?\b", re.I)
+_CAPITALISED = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+")
+
+
+def _fits_answer_type(question: str, asked: set[str], sentence: str) -> bool:
+    """Does the sentence hold the kind of thing asked for: a number or date, or a name?"""
+    if _NUMBER_QUESTION.search(question):
+        return bool(_NUMBER.search(sentence))
+    if _NAME_QUESTION.search(question):
+        return any(m.group().lower() not in asked for m in _CAPITALISED.finditer(sentence))
+    return False
 
 
 def verify_citations(answer: Answer, document: Callable[[str], Document]) -> Answer:

@@ -15,7 +15,7 @@ from typing import Any
 from .answering import Answerer, ExtractiveAnswerer, abstain, idf_from_counts, verify_citations
 from .errors import InputError
 from .prompts import EMPTY_QUESTION, MAX_QUESTION_CHARS, TOO_LONG
-from .retrieval import Mode, Retriever, make_filters
+from .retrieval import Filters, Mode, Retriever, make_filters
 from .rewrite import standalone
 from .schema import Answer, Document, Hit
 from .settings import Settings
@@ -41,16 +41,17 @@ def close_all() -> None:
     for index in _open.values():
         index.close()
     _open.clear()
+    _answerers.clear()
 
 
 def check_question(question: object) -> str:
     if not isinstance(question, str):
         raise InputError("the question must be text")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise InputError(TOO_LONG.format(length=len(question), limit=MAX_QUESTION_CHARS))
     cleaned = clean_question(question)
     if not cleaned:
         raise InputError(EMPTY_QUESTION)
-    if len(cleaned) > MAX_QUESTION_CHARS:
-        raise InputError(TOO_LONG.format(length=len(cleaned), limit=MAX_QUESTION_CHARS))
     return cleaned
 
 
@@ -113,18 +114,39 @@ def ask(
     question = check_question(question)
     filters = make_filters(since, until, sources)
     index = open_index(settings)
-    query = standalone(question, normalise_history(history))
-    hits = Retriever(index).search(query, _check_k(k), filters)
+    answerer = answerer or default_answerer(index)
+    return answer_with(index, Retriever(index), answerer, question, normalise_history(history), _check_k(k), filters)
+
+
+def answer_with(
+    index: Index,
+    retriever: Retriever,
+    answerer: Answerer,
+    question: str,
+    history: list[tuple[str, str]],
+    k: int,
+    filters: Filters,
+) -> Answer:
+    """Rewrite, retrieve, answer, verify: the one path every answer takes."""
+    query = standalone(question, history)
+    hits = retriever.search(query, k, filters)
     if not hits:
         return abstain()
-    answer = (answerer or default_answerer(index)).run(query, hits)
-    answer = verify_citations(answer, index.docs.document)
+    answer = verify_citations(answerer.run(question, hits), index.docs.document)
     return Answer(answer.text, answer.citations, answer.abstained, answer.hits, query)
 
 
+_answerers: dict[int, tuple[int, ExtractiveAnswerer]] = {}
+
+
 def default_answerer(index: Index) -> ExtractiveAnswerer:
+    """The extractive answerer, its idf cache kept until the index changes size."""
     total = max(1, index.docs.counts()[1])
-    return ExtractiveAnswerer(idf_from_counts(index.docs.term_frequency, total))
+    cached = _answerers.get(id(index))
+    if cached is None or cached[0] != total:
+        cached = (total, ExtractiveAnswerer(idf_from_counts(index.docs.term_frequency, total)))
+        _answerers[id(index)] = cached
+    return cached[1]
 
 
 def document(doc_id: str, *, settings: Settings | None = None) -> Document:

@@ -92,6 +92,15 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from .evaluation import evaluate, format_report
+
+    report = evaluate(args.dataset, settings=settings, limit=args.limit, turns=args.turns, against=args.against,
+                      rewrite=not args.no_rewrite)
+    print(json.dumps(report, indent=1) if args.json else format_report(report))
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from ui.app import serve
 
@@ -130,6 +139,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", parents=[common, filters], help="answer a question with citations")
     p.add_argument("question")
     p.set_defaults(handler=cmd_ask)
+
+    p = sub.add_parser("eval", parents=[common], help="measure retrieval and answers on SQuAD/CoQA data")
+    p.add_argument("dataset", type=Path, help="SQuAD (v1/v2) or CoQA JSON file")
+    p.add_argument("--limit", type=int, help="evaluate a fixed random sample of N questions")
+    p.add_argument("--turns", choices=["all", "first", "later"], default="all", help="CoQA: which turns to ask")
+    p.add_argument("--against", type=Path, help="index this other dataset instead: every question is unanswerable")
+    p.add_argument("--no-rewrite", action="store_true", help="ask follow-ups without rewriting them")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=cmd_eval)
 
     p = sub.add_parser("serve", parents=[common], help="start the chat UI")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, loopback only)")

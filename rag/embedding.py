@@ -7,6 +7,7 @@ its own (downloading) default.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections.abc import Sequence
@@ -63,6 +64,17 @@ class Embedder:
             convert_to_numpy=True,
             show_progress_bar=False,
         )
+
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """One query, cached: a chat often repeats or refines the same question."""
+        return self._cached_query(text)
+
+    @functools.lru_cache(maxsize=512)  # noqa: B019 - one Embedder per model for the process's life
+    def _cached_query(self, text: str) -> np.ndarray:
+        vector = self.embed([text])[0]
+        vector.setflags(write=False)
+        return vector
 
 
 _shared: dict[tuple[str, str], Embedder] = {}

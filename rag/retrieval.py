@@ -88,8 +88,9 @@ def fts_query(text: str) -> str:
 
 
 class Retriever:
-    def __init__(self, index: Index) -> None:
+    def __init__(self, index: Index, dense_weight: float = DENSE_WEIGHT) -> None:
         self.index = index
+        self.dense_weight = dense_weight
 
     def search(
         self, query: str, k: int = 5, filters: Filters = Filters(), mode: Mode = "hybrid", pool: int | None = None
@@ -101,7 +102,7 @@ class Retriever:
         lexical: dict[str, float] = {}
         query_vector = None
         if mode in ("hybrid", "dense"):
-            query_vector = self.index.embedder.embed([query])[0]
+            query_vector = self.index.embedder.embed_query(query)
             dense = dict(self.index.vectors.query(query_vector, n, filters.chroma_where()))
         if mode in ("hybrid", "bm25"):
             lexical = self._bm25(query, n, filters)
@@ -141,7 +142,8 @@ class Retriever:
         """Weighted sum of min-max normalised scores."""
         d = _normalise(dense)
         b = _normalise(lexical)
-        return {i: DENSE_WEIGHT * d.get(i, 0.0) + (1 - DENSE_WEIGHT) * b.get(i, 0.0) for i in set(d) | set(b)}
+        w = self.dense_weight
+        return {i: w * d.get(i, 0.0) + (1 - w) * b.get(i, 0.0) for i in set(d) | set(b)}
 
     def _favour_recent(self, scores: dict[str, float]) -> dict[str, float]:
         stored = self.index.docs.chunks(list(scores))

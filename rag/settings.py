@@ -31,6 +31,8 @@ class Settings:
     write_batch: int = 256  # chunks embedded and written to the index together
     max_file_mb: float = 10.0
     cache_dir: Path = Path.home() / ".cache" / "news-rag"
+    ui_auth: str = ""  # USER:PASS the chat UI asks for (RAG_UI_AUTH); required beyond loopback
+    max_upload_mb: float = 5.0  # largest article file the UI accepts
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

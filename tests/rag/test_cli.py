@@ -32,3 +32,38 @@ def test_demo_import_copies_deduplicated_bbc_articles(tmp_path) -> None:
     assert {p.parent.name for p in files} == {"business", "entertainment", "politics", "sports", "tech"}
     again = import_bbc(tmp_path)
     assert (again.copied, again.unchanged) == (0, first.copied)
+
+
+def _cli(settings, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "rag", *args, "--index-dir", str(settings.index_dir),
+                           "--corpus-dir", str(settings.corpus_dir)], capture_output=True, text=True, timeout=300)
+
+
+def test_ask_and_search_commands(settings, corpus) -> None:
+    assert main(["index", "--index-dir", str(settings.index_dir), "--corpus-dir", str(corpus)]) == 0
+    result = _cli(settings, "ask", "Who won the national chess championship?", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert set(data) >= {"question", "answer", "abstained", "citations"}
+    citation = data["citations"][0]
+    assert set(citation) == {"n", "doc_id", "title", "source", "url", "published", "quote", "start", "end"}
+    text = (corpus / citation["doc_id"]).read_text()
+    assert text[citation["start"] : citation["end"]] == citation["quote"] and "Mira Okonjo" in citation["quote"]
+
+    readable = _cli(settings, "ask", "Who won the national chess championship?")
+    assert readable.stdout.startswith("Mira Okonjo") and "\nSources:\n[1] Teenager wins national chess title" in (
+        readable.stdout)
+
+    found = _cli(settings, "search", "apple frost", "-k", "2", "--json")
+    hits = json.loads(found.stdout)
+    assert len(hits) == 2 and hits[0]["doc_id"] == "local/orchard.txt"
+    for bad, message in [(["ask", ""], "error: The question is empty"),
+                         (["search", "x", "--since", "soon"], "error: 'soon' is not a date")]:
+        result = _cli(settings, *bad)
+        assert result.returncode == 1 and result.stderr.startswith(message) and "Traceback" not in result.stderr
+
+
+def test_ask_on_an_empty_index_says_what_to_do(tmp_path) -> None:
+    result = subprocess.run([sys.executable, "-m", "rag", "ask", "anything?", "--index-dir", str(tmp_path / "none")],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and result.stderr.strip() == "error: the index is empty: run `rag index`"

@@ -1,0 +1,75 @@
+"""ask() latency in a warm process over 200 questions on an index of >= 10,000 chunks.
+
+The index holds the BBC demo corpus plus the articles of a SQuAD-format file
+(default ../shared/data/squad-dev-v1.1.json); the questions are a fixed random
+sample of that file's questions. Targets on the 2-core machine: p50 <= 60 ms,
+p95 <= 150 ms (extractive answerer).
+
+Run: .venv/bin/python bench/bench_ask.py [--workdir DIR] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import rag
+from rag import api
+from rag.demo import import_bbc
+from rag.evaluation import load_dataset
+from rag.indexing import sync
+from rag.settings import Settings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--dataset", type=Path, default=Path("../shared/data/squad-dev-v1.1.json"))
+    parser.add_argument("--workdir", type=Path)
+    parser.add_argument("--questions", type=int, default=200)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="rag-bench-ask-"))
+    settings = Settings.from_env(index_dir=work / "index", corpus_dir=work / "corpus")
+    import_bbc(settings.corpus_dir)
+    dataset = load_dataset(args.dataset)
+    extra = settings.corpus_dir / "squad" / "articles.jsonl"
+    extra.parent.mkdir(parents=True, exist_ok=True)
+    extra.write_text("".join(json.dumps({"id": i, "title": t, "text": x, "source": "squad"}) + "\n"
+                             for i, (t, x) in dataset.articles.items()))
+    report = sync(settings, progress=True)
+    questions = [q.text for q in random.Random(1).sample(dataset.questions, args.questions)]
+
+    for q in questions[:5]:  # warm up: model, caches, page cache
+        rag.ask(q, settings=settings)
+    timings, abstained = [], 0
+    for q in questions:
+        t0 = time.perf_counter()
+        answer = rag.ask(q, settings=settings)
+        timings.append(1000 * (time.perf_counter() - t0))
+        abstained += answer.abstained
+    timings.sort()
+    docs, chunks = api.open_index(settings).docs.counts()
+    results = {
+        "documents": docs,
+        "chunks": chunks,
+        "questions": len(questions),
+        "p50_ms": round(timings[len(timings) // 2], 1),
+        "p95_ms": round(timings[int(len(timings) * 0.95) - 1], 1),
+        "p99_ms": round(timings[int(len(timings) * 0.99) - 1], 1),
+        "mean_ms": round(statistics.mean(timings), 1),
+        "max_ms": round(timings[-1], 1),
+        "abstained": abstained,
+        "index_seconds": round(report.seconds, 1),
+    }
+    print(json.dumps(results, indent=1))
+    if args.out:
+        args.out.write_text(json.dumps(results, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()

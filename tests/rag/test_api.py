@@ -1,0 +1,157 @@
+"""ask() and search() end to end: real model, real Chroma, real FTS5."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+
+import pytest
+
+import rag
+from rag import api
+from rag.errors import IndexEmptyError, InputError
+from rag.indexing import sync
+from rag.prompts import NO_ANSWER
+from rag.schema import Answer
+from rag.settings import Settings
+
+DATED = [
+    {"title": "Council approves night buses", "source": "Northern Ledger", "published": "2023-02-10",
+     "text": "The Brackwater council approved a network of night buses. The first routes start in May, the "
+             "transport committee said."},
+    {"title": "Night buses start running", "source": "Coastal Daily", "published": "2024-05-02",
+     "text": "Brackwater's first night buses started running on Thursday. Riders praised the late routes, and "
+             "the council plans four more lines."},
+    {"title": "Night bus network doubles", "source": "Northern Ledger", "published": "2025-09-15",
+     "text": "Brackwater doubled its night bus network to twelve lines this week after strong demand, the "
+             "transport committee said."},
+]
+
+
+def check_contract(answer: Answer, settings: Settings) -> Answer:
+    """Every [n] has a citation, every citation is used, and quotes sit at their offsets."""
+    used = [int(n) for n in re.findall(r"\[(\d+)\]", answer.text)]
+    numbers = [c.n for c in answer.citations]
+    assert numbers == list(range(1, len(numbers) + 1))
+    assert set(used) == set(numbers)
+    for c in answer.citations:
+        doc = rag.document(c.doc_id, settings=settings)
+        assert doc.text[c.start : c.end] == c.quote
+        assert c.quote and c.title == doc.title and c.source == doc.source and c.url == doc.url
+        assert c.published == doc.published
+    if answer.abstained:
+        assert answer.text == NO_ANSWER and answer.citations == []
+    else:
+        assert answer.citations
+    return answer
+
+
+@pytest.fixture
+def indexed(settings: Settings, corpus, write) -> Iterator[Settings]:
+    write(settings.corpus_dir / "buses.json", json.dumps(DATED))
+    sync(settings)
+    yield settings
+    api.close_all()
+
+
+def ask(settings: Settings, question: str, **kwargs) -> Answer:
+    return check_contract(rag.ask(question, settings=settings, **kwargs), settings)
+
+
+def test_answer_quotes_the_right_sentence(indexed: Settings) -> None:
+    answer = ask(indexed, "When did the Kelvinport harbour bridge reopen?")
+    assert not answer.abstained
+    first = answer.citations[0]
+    assert first.doc_id == "local/harbour.txt" and "reopened on Monday" in first.quote
+    assert answer.text.startswith(first.quote + " [1]")
+    assert answer.hits[0].doc_id == "local/harbour.txt"
+
+
+def test_off_topic_questions_abstain(indexed: Settings) -> None:
+    for question in ("Who won the 1998 football World Cup?", "What is the boiling point of mercury?",
+                     "How do I bake sourdough bread?"):
+        answer = ask(indexed, question)
+        assert answer.abstained, (question, answer.text)
+        assert answer.hits  # what was found is still shown to the caller
+
+
+def test_follow_up_uses_history(indexed: Settings) -> None:
+    first = ask(indexed, "When did the Kelvinport harbour bridge reopen?")
+    follow = ask(indexed, "How much did the work cost?", history=[("When did the Kelvinport harbour bridge reopen?",
+                                                                       first.text)])
+    assert "Kelvinport" in follow.query
+    assert follow.citations[0].doc_id == "local/harbour.txt" and "12 million euros" in follow.citations[0].quote
+    # Gradio-style chat messages work the same way.
+    messages = [{"role": "user", "content": "Who won the national chess title?"},
+                {"role": "assistant", "content": "Mira Okonjo [1]"}]
+    answer = ask(indexed, "Where does she train?", history=messages)
+    assert "Okonjo" in answer.query
+    assert answer.citations[0].doc_id == "local/chess.txt" and "library club" in answer.citations[0].quote
+
+
+def test_filters_by_date_and_source(indexed: Settings) -> None:
+    def dates(**kw) -> set[str]:
+        return {h.published.date().isoformat() for h in rag.search("night buses Brackwater", 10, settings=indexed,
+                                                                     **kw) if h.published}
+
+    assert dates() == {"2023-02-10", "2024-05-02", "2025-09-15"}
+    assert dates(since="2024-01-01") == {"2024-05-02", "2025-09-15"}
+    assert dates(until="2024-05-02") == {"2023-02-10", "2024-05-02"}
+    assert dates(since="2024-01-01", sources=["Northern Ledger"]) == {"2025-09-15"}
+    hits = rag.search("night buses", 10, settings=indexed, sources=["Coastal Daily"])
+    assert {h.source for h in hits} == {"Coastal Daily"}
+    answer = ask(indexed, "What did the transport committee say about night buses?", until="2023-12-31")
+    assert {c.published.year for c in answer.citations} == {2023}
+    with pytest.raises(InputError, match="not a date"):
+        rag.search("buses", settings=indexed, since="last week")
+
+
+def test_latest_questions_favour_newer_articles(indexed: Settings) -> None:
+    hits = rag.search("latest news on the Brackwater night bus network", 3, settings=indexed)
+    assert hits[0].published.year == 2025
+
+
+@pytest.mark.parametrize(
+    ("question", "message"),
+    [
+        ("", "The question is empty"),
+        ("   \n\t ", "The question is empty"),
+        ("\x00\x01\x07\x1b", "The question is empty"),
+        ("why " * 25_000, "The question is too long (100,000 characters; the limit is 2,000)"),
+        (None, "must be text"),
+    ],
+)
+def test_bad_questions_get_clear_errors(indexed: Settings, question: object, message: str) -> None:
+    with pytest.raises(InputError) as caught:
+        rag.ask(question, settings=indexed)  # type: ignore[arg-type]
+    assert message in str(caught.value)
+    with pytest.raises(InputError):
+        rag.search(question, settings=indexed)  # type: ignore[arg-type]
+
+
+def test_control_characters_inside_a_question_are_ignored(indexed: Settings) -> None:
+    answer = ask(indexed, "When did the\x00 Kelvinport\u200b harbour\x1b bridge reopen?")
+    assert answer.citations[0].doc_id == "local/harbour.txt"
+
+
+def test_bad_k(indexed: Settings) -> None:
+    with pytest.raises(InputError, match="k must be"):
+        rag.search("bridge", 0, settings=indexed)
+
+
+def test_empty_or_missing_index(settings: Settings) -> None:
+    with pytest.raises(IndexEmptyError, match=r"the index is empty: run `rag index`"):
+        rag.ask("anything?", settings=settings)
+    sync(settings)  # an index of an empty corpus
+    api.close_all()
+    with pytest.raises(IndexEmptyError, match=r"the index is empty: run `rag index`"):
+        rag.ask("anything?", settings=settings)
+    api.close_all()
+
+
+def test_document_returns_stored_text(indexed: Settings, corpus) -> None:
+    doc = rag.document("local/orchard.txt", settings=indexed)
+    assert doc.text == (corpus / "local" / "orchard.txt").read_text()
+    with pytest.raises(rag.RagError, match="no document"):
+        rag.document("nope", settings=indexed)

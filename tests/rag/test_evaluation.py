@@ -1,0 +1,62 @@
+"""`rag eval` on tiny SQuAD- and CoQA-format files written here."""
+
+import json
+from dataclasses import replace
+
+import pytest
+
+from rag.errors import InputError
+from rag.evaluation import evaluate, load_dataset, token_f1
+
+SQUAD = {"version": "1.1", "data": [
+    {"title": "Kelvinport_Bridge", "paragraphs": [
+        {"context": "The Kelvinport bridge reopened on Monday after repairs. The work cost 12 million euros.",
+         "qas": [{"id": "q1", "question": "How much did the Kelvinport bridge work cost?",
+                  "answers": [{"text": "12 million euros", "answer_start": 66}]}]}]},
+    {"title": "Varn_Valley", "paragraphs": [
+        {"context": "A late frost in April destroyed apple blossoms in the Varn valley. Cider prices rose.",
+         "qas": [{"id": "q2", "question": "When did the frost hit the Varn valley?",
+                  "answers": [{"text": "April", "answer_start": 15}]}]}]},
+]}
+COQA = {"data": [{
+    "id": "s1", "story": "Mira Okonjo won the national chess title in Dorrington. She trains at the library club.",
+    "questions": [{"input_text": "Who won the national chess title?", "turn_id": 1},
+                  {"input_text": "Where does she train?", "turn_id": 2}],
+    "answers": [{"input_text": "Mira Okonjo", "span_text": "Mira Okonjo won", "turn_id": 1},
+                {"input_text": "at the library club", "span_text": "She trains at the library club", "turn_id": 2}],
+}]}
+
+
+def test_token_f1() -> None:
+    assert token_f1("The 12 million euros", "12 million euros") == 1.0
+    assert token_f1("nothing", "12 million euros") == 0.0
+
+
+def test_eval_reports_all_three_retrievers_and_answers(tmp_path, settings) -> None:
+    squad = tmp_path / "squad.json"
+    squad.write_text(json.dumps(SQUAD))
+    coqa = tmp_path / "coqa.json"
+    coqa.write_text(json.dumps(COQA))
+    base = replace(settings, cache_dir=tmp_path / "cache")
+
+    report = evaluate(squad, settings=base)
+    assert set(report["retrieval"]) == {"dense", "bm25", "hybrid"}
+    assert report["retrieval"]["hybrid"]["recall@1"] == 1.0
+    answers = report["answers"]
+    assert answers["contains_gold"] == 1.0 and answers["citation_precision"] >= 0.5
+
+    later = evaluate(coqa, settings=base, turns="later")
+    assert later["questions"] == 1 and later["retrieval"]["hybrid"]["recall@1"] == 1.0
+    assert load_dataset(coqa).questions[1].history == (("Who won the national chess title?", "Mira Okonjo"),)
+
+    unanswerable = evaluate(squad, settings=base, against=coqa)
+    assert "retrieval" not in unanswerable
+    assert unanswerable["answers"]["unanswerable"] == 2 and unanswerable["answers"]["answerable"] == 0
+    assert unanswerable["index_of"] == str(coqa)
+
+
+def test_bad_dataset(tmp_path, settings) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"nope": 1}')
+    with pytest.raises(InputError, match="SQuAD or CoQA"):
+        evaluate(bad, settings=settings)
