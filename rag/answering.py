@@ -25,6 +25,8 @@ from .text import content_stems, words
 MIN_COVERAGE = 0.3
 MIN_SIMILARITY = 0.3
 ANSWER_TYPE_BONUS = 0.15
+CONTEXT_WEIGHT = 0.3
+CONTEXT_SHARE = 0.3  # tuned on CoQA later turns (bench/tune.py does the rest)
 SECOND_SENTENCE = 0.9  # a second sentence must score this close to the best one
 MAX_SENTENCES = 2
 _CITATION = re.compile(r"\[(\d+)\]")
@@ -33,8 +35,9 @@ _CITATION = re.compile(r"\[(\d+)\]")
 class Answerer(Protocol):
     """Anything that answers from hits: extractive now, LLMs later."""
 
-    def run(self, question: str, hits: Sequence[Hit]) -> Answer:
-        """``question`` as the user asked it; ``hits`` were retrieved for its standalone form."""
+    def run(self, question: str, hits: Sequence[Hit], context: str = "") -> Answer:
+        """``question`` as the user asked it; ``context``: words from earlier turns that
+        retrieval added to it (see rewrite.py)."""
         ...
 
 
@@ -62,9 +65,13 @@ class ExtractiveAnswerer:
         self.min_coverage = min_coverage
         self.min_similarity = min_similarity
 
-    def run(self, question: str, hits: Sequence[Hit]) -> Answer:
-        terms = content_stems(question)
-        weights = {t: self.idf(t) for t in terms}
+    def run(self, question: str, hits: Sequence[Hit], context: str = "") -> Answer:
+        weights = {t: self.idf(t) for t in content_stems(question)}
+        extra = {t: self.idf(t) for t in content_stems(context) if t not in weights}
+        if extra:  # earlier turns count, but together at most CONTEXT_SHARE of the question's own words
+            own, added = sum(weights.values()), sum(extra.values())
+            scale = min(CONTEXT_WEIGHT, CONTEXT_SHARE * own / added) if own else CONTEXT_WEIGHT
+            weights.update({t: scale * w for t, w in extra.items()})
         total = sum(weights.values())
         if not hits or total <= 0:
             return abstain(hits)
@@ -80,7 +87,6 @@ class ExtractiveAnswerer:
                 break
             if all(s.hit.doc_id != c.hit.doc_id or s.end <= c.start or s.start >= c.end for c in chosen):
                 chosen.append(s)
-        chosen.sort(key=lambda s: (hits.index(s.hit), s.start))
         citations = [
             Citation(
                 n=n,

@@ -132,7 +132,8 @@ def answer_with(
     hits = retriever.search(query, k, filters)
     if not hits:
         return abstain()
-    answer = verify_citations(answerer.run(question, hits), index.docs.document)
+    context = query[len(question) :] if query != question else ""
+    answer = verify_citations(answerer.run(question, hits, context), index.docs.document)
     return Answer(answer.text, answer.citations, answer.abstained, answer.hits, query)
 
 

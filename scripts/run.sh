@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Set up (if needed), build the demo index if it is empty, and answer a sample question.
+# Set up (if needed) and start the chat UI on 127.0.0.1:7860. With an empty index, `rag serve`
+# first indexes the corpus folder, importing the BBC News demo articles when it is empty.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-.venv/bin/rag index --demo
+exec .venv/bin/rag serve "$@"
