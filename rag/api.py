@@ -31,9 +31,14 @@ def open_index(settings: Settings | None = None) -> Index:
     """The process-wide open index for ``settings.index_dir``."""
     settings = settings or Settings.from_env()
     key = Path(settings.index_dir).resolve()
-    if key not in _open:
-        _open[key] = Index(settings)
-    return _open[key]
+    index = _open.get(key)
+    if index is not None and index.is_stale():  # re-indexed since: reopen, so Chroma sees the new vectors
+        index.close()
+        _answerers.pop(id(index), None)
+        index = None
+    if index is None:
+        index = _open[key] = Index(settings)
+    return index
 
 
 def close_all() -> None:

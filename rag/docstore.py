@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import ClassVar
 
 from .errors import DocumentNotFoundError
 from .schema import Chunk, Document
@@ -48,6 +49,8 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
 CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
     INSERT INTO chunks_fts(rowid, text) VALUES (new.rowid, new.text);
 END;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT OR IGNORE INTO meta VALUES ('generation', 0);
 CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
     INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
 END;
@@ -70,6 +73,10 @@ class StoredChunk:
 
 
 class DocStore:
+    # db path -> the last generation this process committed: lets a reader tell its own
+    # writes from another process's (see store.Index).
+    written_here: ClassVar[dict[str, int]] = {}
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self.conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
@@ -127,6 +134,15 @@ class DocStore:
         row = self.conn.execute("SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (query,)).fetchone()
         return int(row[0])
 
+    def generation(self) -> int:
+        """Goes up with every committed change, whichever process made it."""
+        return int(self.conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0])
+
+    def _changed(self) -> None:
+        """Call inside a write transaction."""
+        self.conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
+        DocStore.written_here[str(self.path)] = self.generation()
+
     def counts(self) -> tuple[int, int]:
         docs = self.conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
         chunks = self.conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
@@ -166,9 +182,11 @@ class DocStore:
                     'INSERT INTO chunks (chunk_id, doc_id, idx, start, "end", text) VALUES (?,?,?,?,?,?)',
                     [(c.chunk_id, c.doc_id, c.index, c.start, c.end, c.text) for c in chunks],
                 )
+            self._changed()
 
     def remove(self, doc_ids: Iterable[str]) -> None:
         with self.conn:
             for doc_id in doc_ids:
                 self.conn.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
                 self.conn.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+            self._changed()

@@ -36,6 +36,12 @@ class Index:
         from .vectors import VectorStore
 
         self.docs = DocStore(self.dir / "docs.sqlite")
+        self.generation = self.docs.generation()
+        db = str(self.docs.path)
+        seen = _seen_generation.get(db)
+        if seen is not None and seen != self.generation and DocStore.written_here.get(db) != self.generation:
+            _forget_chroma_clients()  # another process wrote the index: Chroma's in-process cache is stale
+        _seen_generation[db] = self.generation
         self.vectors = VectorStore(
             self.dir / "chroma", ChromaEmbedding(model_path, settings.model_name), self.fingerprint
         )
@@ -48,8 +54,23 @@ class Index:
     def chunker(self) -> Chunker:
         return Chunker(self.chunker_config, self.embedder.model_path, self.settings.cache_dir)
 
+    def is_stale(self) -> bool:
+        """Has the index changed since this object opened it?"""
+        return self.docs.generation() != self.generation
+
     def close(self) -> None:
         self.docs.close()
+
+
+# db path -> the generation this process last opened the index at.
+_seen_generation: dict[str, int] = {}
+
+
+def _forget_chroma_clients() -> None:
+    """Chroma caches one client per path per process and never notices another process's writes."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient.clear_system_cache()
 
 
 class WriteLock:

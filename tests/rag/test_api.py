@@ -155,3 +155,19 @@ def test_document_returns_stored_text(indexed: Settings, corpus) -> None:
     assert doc.text == (corpus / "local" / "orchard.txt").read_text()
     with pytest.raises(rag.RagError, match="no document"):
         rag.document("nope", settings=indexed)
+
+
+def test_answers_see_articles_indexed_by_another_process(indexed: Settings, write) -> None:
+    import os
+    import subprocess
+    import sys
+
+    assert ask(indexed, "Who won the national chess title?").citations  # the index is open in this process
+    write(indexed.corpus_dir / "local" / "glider.txt",
+          "Glider record set over Varn valley\n\nPilot Anouk Brel flew her glider 1,140 kilometres over the Varn "
+          "valley on Saturday, a national distance record.")
+    env = {**os.environ, "RAG_INDEX_DIR": str(indexed.index_dir), "RAG_CORPUS_DIR": str(indexed.corpus_dir)}
+    subprocess.run([sys.executable, "-m", "rag", "index"], env=env, check=True, capture_output=True, timeout=300)
+    answer = ask(indexed, "How far did Anouk Brel fly her glider?")
+    assert answer.citations[0].doc_id == "local/glider.txt" and "1,140 kilometres" in answer.citations[0].quote
+    assert ask(indexed, "Who won the national chess title?").citations[0].doc_id == "local/chess.txt"
