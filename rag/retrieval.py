@@ -24,7 +24,7 @@ Mode = Literal["hybrid", "dense", "bm25"]
 
 DENSE_WEIGHT = 0.5
 RECENCY_WEIGHT = 0.15
-_RECENT = re.compile(r"\b(latest|recent(ly)?|newest|current(ly)?|now|today|this (week|month|year)|new)\b", re.I)
+_RECENT = re.compile(r"\b(latest|recent(ly)?|newest|current(ly)?|today|this (week|month|year)|so far)\b", re.I)
 MAX_QUERY_TERMS = 32
 
 
@@ -93,11 +93,11 @@ class Retriever:
         self.dense_weight = dense_weight
 
     def search(
-        self, query: str, k: int = 5, filters: Filters = Filters(), mode: Mode = "hybrid", pool: int | None = None
+        self, query: str, k: int = 5, filters: Filters = Filters(), mode: Mode = "hybrid"
     ) -> list[Hit]:
         if self.index.docs.counts()[1] == 0:
             raise IndexEmptyError()
-        n = pool or max(30, 4 * k)
+        n = max(30, 4 * k)  # candidates from each retriever before fusion
         dense: dict[str, float] = {}
         lexical: dict[str, float] = {}
         query_vector = None

@@ -202,7 +202,7 @@ def app(ui_settings: Settings) -> Iterator[App]:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed: bash scripts/setup.sh --browser")
+        pytest.fail("Debian chromium is not installed: run bash scripts/setup.sh --browser")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -1,6 +1,6 @@
 """Measure the chat UI as a user meets it, and take the README screenshot.
 
-    .venv/bin/python docs/measure_ui.py --index-dir index --corpus-dir corpus \
+    .venv/bin/python bench/bench_ui.py --index-dir index --corpus-dir corpus \
         [--question "..."]... [--screenshot docs/ui-screenshot.png]
 
 Reports (1) seconds from starting ``rag serve`` to the first HTTP 200 on ``/``
