@@ -190,8 +190,10 @@ def _many_articles(corpus: Path, count: int) -> None:
 def _index_process(settings: Settings) -> subprocess.Popen[bytes]:
     env = {**os.environ, "RAG_INDEX_DIR": str(settings.index_dir), "RAG_CORPUS_DIR": str(settings.corpus_dir),
            "RAG_WRITE_BATCH": "8"}
+    # A shell running us in the background ignores SIGINT, and children inherit that: restore it.
     return subprocess.Popen([sys.executable, "-m", "rag", "index", "--json"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def _wait_for_some_documents(settings: Settings, proc: subprocess.Popen[bytes]) -> None:
