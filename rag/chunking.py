@@ -115,9 +115,13 @@ class Chunker:
         """Number of model positions each text needs, [CLS] and [SEP] included."""
         return [len(e.ids) for e in self._wp.encode_batch(list(texts))]
 
+    def _count(self, texts: Sequence[str]) -> list[int]:
+        """cl100k token counts; a plain loop, because encode_ordinary_batch starts a thread pool per call."""
+        return [len(self._enc.encode_ordinary(t)) for t in texts]
+
     def _pack(self, text: str, sentences: list[tuple[int, int]], budget: int) -> list[tuple[int, int]]:
         units = self._split_long(text, sentences, budget)
-        counts = [len(t) for t in self._enc.encode_ordinary_batch([text[s:e] for s, e in units])]
+        counts = self._count([text[s:e] for s, e in units])
         overlap = min(self.config.overlap, budget // 4)
         chunks: list[tuple[int, int]] = []
         i = 0
@@ -139,14 +143,14 @@ class Chunker:
 
     def _split_long(self, text: str, sentences: list[tuple[int, int]], budget: int) -> list[tuple[int, int]]:
         """Break sentences over the budget at word boundaries."""
-        counts = [len(t) for t in self._enc.encode_ordinary_batch([text[s:e] for s, e in sentences])]
+        counts = self._count([text[s:e] for s, e in sentences])
         units: list[tuple[int, int]] = []
         for (s, e), n in zip(sentences, counts, strict=True):
             if n <= budget:
                 units.append((s, e))
                 continue
             words = [(s + m.start(), s + m.end()) for m in _WORD.finditer(text[s:e])]
-            sizes = [len(t) for t in self._enc.encode_ordinary_batch([" " + text[a:b] for a, b in words])]
+            sizes = self._count([" " + text[a:b] for a, b in words])
             first, used = 0, 0
             for w, size in enumerate(sizes):
                 if w > first and used + size > budget:
