@@ -152,20 +152,41 @@ def _fits_answer_type(question: str, asked: set[str], sentence: str) -> bool:
 
 def verify_citations(answer: Answer, document: Callable[[str], Document]) -> Answer:
     """Keep the citation contract: drop citations whose quote is not at its offsets,
-    renumber the rest, and abstain when nothing verifiable is left."""
+    renumber the rest, and abstain when nothing verifiable is left.
+
+    Only markers outside the quoted text are citation markers: a quoted sentence that
+    itself contains "[2]" (a footnote, a bracketed number) comes back unchanged.
+    """
     if answer.abstained:
         return answer
-    kept = [c for c in answer.citations if document(c.doc_id).text[c.start : c.end] == c.quote]
-    used = {int(m) for m in _CITATION.findall(answer.text)}
-    kept = [c for c in kept if c.n in used]
+    quoted = _quoted_regions(answer.text, [c.quote for c in answer.citations])
+    markers = [m for m in _CITATION.finditer(answer.text) if not any(a <= m.start() < b for a, b in quoted)]
+    used = {int(m.group(1)) for m in markers}
+    kept = [c for c in answer.citations if c.n in used and document(c.doc_id).text[c.start : c.end] == c.quote]
     if not kept:
         return abstain(answer.hits)
     renumber = {c.n: n for n, c in enumerate(kept, start=1)}
-    text = _CITATION.sub(lambda m: f"[{renumber[int(m.group(1))]}]" if int(m.group(1)) in renumber else "", answer.text)
+    parts, last = [], 0
+    for m in markers:
+        n = renumber.get(int(m.group(1)))
+        parts.append(answer.text[last : m.start()] + (f"[{n}]" if n else ""))
+        last = m.end()
+    text = "".join(parts) + answer.text[last:]
     citations = [
         Citation(renumber[c.n], c.doc_id, c.title, c.source, c.url, c.published, c.quote, c.start, c.end) for c in kept
     ]
     return Answer(text=" ".join(text.split()), citations=citations, abstained=False, hits=answer.hits)
+
+
+def _quoted_regions(text: str, quotes: Sequence[str]) -> list[tuple[int, int]]:
+    """Where the quotes stand in the answer text."""
+    regions = []
+    for quote in quotes:
+        at = text.find(quote) if quote else -1
+        while at >= 0:
+            regions.append((at, at + len(quote)))
+            at = text.find(quote, at + 1)
+    return regions
 
 
 def idf_from_counts(document_frequency: Callable[[str], int], total: int) -> Callable[[str], float]:

@@ -6,14 +6,16 @@ which is what makes a second question fast.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+import weakref
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .answering import Answerer, ExtractiveAnswerer, abstain, idf_from_counts, verify_citations
-from .errors import InputError
+from .errors import InputError, RagError
 from .prompts import EMPTY_QUESTION, MAX_QUESTION_CHARS, TOO_LONG
 from .retrieval import Filters, Mode, Retriever, make_filters
 from .rewrite import standalone
@@ -24,29 +26,48 @@ from .text import clean_question
 
 History = Sequence[tuple[str, str]] | Sequence[dict[str, Any]]
 _open: dict[Path, Index] = {}
+_opening = threading.Lock()
 MAX_K = 50
+T = TypeVar("T")
 
 
 def open_index(settings: Settings | None = None) -> Index:
-    """The process-wide open index for ``settings.index_dir``."""
+    """The process-wide open index for ``settings.index_dir``; safe to call from many threads.
+
+    An index that another process wrote, rebuilt or deleted since it was opened is replaced
+    by a fresh one, so Chroma and SQLite see the new state. The old one is not closed here:
+    other threads may still be reading it; it closes when the last of them lets go.
+    """
     settings = settings or Settings.from_env()
     key = Path(settings.index_dir).resolve()
-    index = _open.get(key)
-    if index is not None and index.is_stale():  # re-indexed since: reopen, so Chroma sees the new vectors
-        index.close()
-        _answerers.pop(id(index), None)
-        index = None
-    if index is None:
-        index = _open[key] = Index(settings)
-    return index
+    with _opening:
+        index = _open.get(key)
+        if index is None or index.is_stale():
+            index = _open[key] = Index(settings)
+        return index
+
+
+def read(settings: Settings | None, call: Callable[[Index], T]) -> T:
+    """Run one read of the index; if it fails because another process changed the index
+    under it (Chroma's caches drop the old collection), reopen and try once more."""
+    index = open_index(settings)
+    try:
+        return call(index)
+    except RagError:
+        raise
+    except Exception:
+        if not index.is_stale():
+            raise
+        return call(open_index(settings))
 
 
 def close_all() -> None:
     """Forget open indexes (after a rebuild, or between tests)."""
-    for index in _open.values():
-        index.close()
-    _open.clear()
-    _answerers.clear()
+    with _opening:
+        for index in _open.values():
+            index.close()
+        _open.clear()
+        _answerers.clear()
 
 
 def check_question(question: object) -> str:
@@ -79,7 +100,8 @@ def search(
     """The ``k`` best chunks for ``query`` (hybrid dense + BM25 by default)."""
     query = check_question(query)
     filters = make_filters(since, until, sources)
-    return Retriever(open_index(settings)).search(query, _check_k(k), filters, mode)
+    k = _check_k(k)
+    return read(settings, lambda index: Retriever(index).search(query, k, filters, mode))
 
 
 def normalise_history(history: History | None) -> list[tuple[str, str]]:
@@ -118,9 +140,12 @@ def ask(
     """Answer from the indexed articles only, with verified citations, or abstain."""
     question = check_question(question)
     filters = make_filters(since, until, sources)
-    index = open_index(settings)
-    answerer = answerer or default_answerer(index)
-    return answer_with(index, Retriever(index), answerer, question, normalise_history(history), _check_k(k), filters)
+    turns, k = normalise_history(history), _check_k(k)
+    return read(
+        settings,
+        lambda index: answer_with(index, Retriever(index), answerer or default_answerer(index), question, turns, k,
+                                  filters),
+    )
 
 
 def answer_with(
@@ -142,22 +167,23 @@ def answer_with(
     return Answer(answer.text, answer.citations, answer.abstained, answer.hits, query)
 
 
-_answerers: dict[int, tuple[int, ExtractiveAnswerer]] = {}
+# index -> (chunk count, answerer); weak, so a replaced index and its answerer go together.
+_answerers: weakref.WeakKeyDictionary[Index, tuple[int, ExtractiveAnswerer]] = weakref.WeakKeyDictionary()
 
 
 def default_answerer(index: Index) -> ExtractiveAnswerer:
     """The extractive answerer, its idf cache kept until the index changes size."""
     total = max(1, index.docs.counts()[1])
-    cached = _answerers.get(id(index))
+    cached = _answerers.get(index)
     if cached is None or cached[0] != total:
         cached = (total, ExtractiveAnswerer(idf_from_counts(index.docs.term_frequency, total)))
-        _answerers[id(index)] = cached
+        _answerers[index] = cached
     return cached[1]
 
 
 def document(doc_id: str, *, settings: Settings | None = None) -> Document:
     """The stored document, the text that citation offsets point into."""
-    return open_index(settings).docs.document(doc_id)
+    return read(settings, lambda index: index.docs.document(doc_id))
 
 
 @dataclass(frozen=True)
@@ -169,7 +195,9 @@ class Stats:
 
 
 def stats(settings: Settings | None = None) -> Stats:
-    index = open_index(settings)
-    docs, chunks = index.docs.counts()
-    last = index.docs.last_update()
-    return Stats(docs, chunks, datetime.fromtimestamp(last).astimezone() if last else None, index.docs.sources())
+    def collect(index: Index) -> Stats:
+        docs, chunks = index.docs.counts()
+        last = index.docs.last_update()
+        return Stats(docs, chunks, datetime.fromtimestamp(last).astimezone() if last else None, index.docs.sources())
+
+    return read(settings, collect)

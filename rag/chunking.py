@@ -20,7 +20,10 @@ from .schema import Chunk, Document
 MODEL_WINDOW = 256
 _WORDPIECE_LIMIT = MODEL_WINDOW - 2
 
-_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+# A sentence ends at . ! ? … (then closing quotes/brackets and a space, checked for what follows),
+# or at the full stops of scripts written without spaces (。！？ and kin), where nothing need follow.
+_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*\s+|[。！？｡؟।۔]+[」』”’\"')）\]]*\s*")
+_OPENERS = "\"'“‘([「『（"
 _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "gen", "sen", "rep", "gov", "lt", "col",
     "capt", "sgt", "vs", "etc", "no", "inc", "co", "corp", "ltd", "mt", "ft", "jan", "feb", "aug",
@@ -61,8 +64,9 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     """Sentence (start, end) offsets in ``text[start:end]``, whitespace trimmed.
 
     Line breaks always end a sentence (headlines, paragraphs); inside a line a
-    sentence ends at . ! ? followed by a capital, unless the word is a known
-    abbreviation or a single initial.
+    sentence ends at . ! ? followed by a capital, a digit or a letter of a script
+    without case, unless the word is a known abbreviation or a single initial;
+    and at 。！？ and the like, whatever follows.
     """
     end = len(text) if end is None else end
     spans: list[tuple[int, int]] = []
@@ -71,9 +75,16 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
         segment = line.group()
         cut = 0
         for match in _BOUNDARY.finditer(segment):
-            word = segment[cut : match.start()].rsplit(None, 1)[-1] if segment[cut : match.start()].strip() else ""
-            if word.lower().rstrip(".") in _ABBREVIATIONS or (len(word) == 1 and word.isupper()):
-                continue
+            if match.end() >= len(segment):
+                break
+            if match.group()[0] in ".!?…":
+                following = segment[match.end() :].lstrip(_OPENERS)[:1]
+                if not following or not (following.isdigit() or (following.isalpha() and not following.islower())):
+                    continue
+                before = segment[cut : match.start()]
+                word = before.rsplit(None, 1)[-1] if before.strip() else ""
+                if word.lower().rstrip(".") in _ABBREVIATIONS or (len(word) == 1 and word.isupper()):
+                    continue
             spans.append((base + cut, base + match.end()))
             cut = match.end()
         spans.append((base + cut, base + len(segment)))
@@ -142,31 +153,52 @@ class Chunker:
         return chunks
 
     def _split_long(self, text: str, sentences: list[tuple[int, int]], budget: int) -> list[tuple[int, int]]:
-        """Break sentences over the budget at word boundaries."""
+        """Units of at most ``budget`` tokens: sentences, else their words, else pieces of a word.
+
+        Words are cut into pieces of ``budget // 4`` characters first (a character is at most
+        four tokens), so no unbroken run (a URL, base64, text without spaces) ever reaches
+        the tokenizer whole; packing joins the pieces up to the budget again.
+        """
         counts = self._count([text[s:e] for s, e in sentences])
+        piece = max(1, budget // 4)
         units: list[tuple[int, int]] = []
         for (s, e), n in zip(sentences, counts, strict=True):
             if n <= budget:
                 units.append((s, e))
                 continue
-            words = [(s + m.start(), s + m.end()) for m in _WORD.finditer(text[s:e])]
-            sizes = self._count([" " + text[a:b] for a, b in words])
-            first, used = 0, 0
-            for w, size in enumerate(sizes):
-                if w > first and used + size > budget:
-                    units.append((words[first][0], words[w - 1][1]))
-                    first, used = w, 0
-                used += size
-            units.append((words[first][0], words[-1][1]))
+            for m in _WORD.finditer(text, s, e):
+                units.extend((a, min(a + piece, m.end())) for a in range(m.start(), m.end(), piece))
         return units
 
     def _fit_window(self, text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-        """Re-split any chunk the embedding model would truncate."""
+        """Halve any chunk the embedding model would truncate until every part fits.
+
+        Iterative and always shorter: a part of one character always fits, so this ends.
+        """
         fitted: list[tuple[int, int]] = []
-        for (s, e), n in zip(spans, self.wordpieces([text[s:e] for s, e in spans]), strict=True):
-            if n <= MODEL_WINDOW:
+        todo = self._measured(text, spans)[::-1]  # one batch first: almost every chunk fits
+        while todo:
+            s, e, n = todo.pop()
+            if n <= MODEL_WINDOW or e - s <= 1:
                 fitted.append((s, e))
-                continue
-            budget = max(8, int(self.config.max_tokens * _WORDPIECE_LIMIT / n * 0.9))
-            fitted.extend(self._fit_window(text, self._pack(text, sentence_spans(text, s, e), budget)))
+            else:
+                todo.extend(self._measured(text, _halves(text, s, e))[::-1])
         return fitted
+
+    def _measured(self, text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
+        sizes = self.wordpieces([text[s:e] for s, e in spans])
+        return [(s, e, n) for (s, e), n in zip(spans, sizes, strict=True)]
+
+
+def _halves(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Two non-empty, trimmed parts of ``text[start:end]``, cut at a sentence end, else at
+    the space nearest the middle, else at the middle."""
+    middle = (start + end) // 2
+    sentences = sentence_spans(text, start, end)
+    if len(sentences) > 1:
+        cut = min((s for s, _ in sentences[1:]), key=lambda s: abs(s - middle))
+    else:
+        spaces = [m.start() for m in re.finditer(r"\s", text[start:end])]
+        cut = start + min(spaces, key=lambda i: abs(start + i - middle)) if spaces else middle
+        cut = cut if start < cut < end else middle
+    return [part for part in (_trim(text, start, cut), _trim(text, cut, end)) if part[0] < part[1]]

@@ -21,6 +21,12 @@ def _settings(args: argparse.Namespace) -> Settings:
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     from .indexing import sync
 
+    if args.check:
+        from .indexing import check
+
+        consistency = check(settings)
+        print(json.dumps(consistency.to_json()) if args.json else consistency.summary())
+        return 0 if consistency.ok else 3
     paths = [Path(p) for p in args.paths] or None
     messages: list[str] = []
     feed_errors = []
@@ -49,10 +55,17 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     if report.duplicates:
         print(f"{len(report.duplicates)} duplicates indexed once, e.g. {report.duplicates[0]['path']} "
               f"= {report.duplicates[0]['duplicate_of']}")
-    for error in report.errors[:50]:
+    if report.consistency and not report.consistency.ok:
+        print(report.consistency.summary())
+    shown = report.errors if args.verbose else report.errors[:50]
+    for error in shown:
         print(f"  skipped {error.path}: {error.error}", file=sys.stderr)
-    if len(report.errors) > 50:
-        print(f"  … and {len(report.errors) - 50} more (see --json)", file=sys.stderr)
+        if args.verbose and error.detail:
+            print("    " + error.detail.rstrip().replace("\n", "\n    "), file=sys.stderr)
+    if len(report.errors) > len(shown):
+        print(f"  … and {len(report.errors) - len(shown)} more (see --json or --verbose)", file=sys.stderr)
+    for warning in report.warnings[: None if args.verbose else 20]:
+        print(f"  warning {warning.path}: {warning.error}", file=sys.stderr)
     return 0
 
 
@@ -122,6 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--feed", action="append", default=[], metavar="URL", help="fetch an RSS/Atom feed first")
     p.add_argument("--demo", action="store_true", help="import the BBC News demo articles first")
     p.add_argument("--json", action="store_true", help="print one JSON summary")
+    p.add_argument("--check", action="store_true",
+                   help="only compare the vector and document stores and report (exit 3 if they differ)")
+    p.add_argument("--verbose", action="store_true", help="list every skipped file with its traceback")
     p.set_defaults(handler=cmd_index)
 
     filters = argparse.ArgumentParser(add_help=False)

@@ -8,7 +8,9 @@ stored text.
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -51,10 +53,10 @@ CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
 END;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO meta VALUES ('generation', 0);
-CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
-    INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
-END;
 """
+_DELETE_TRIGGER = """CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
+    INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+END"""
 
 
 @dataclass(frozen=True)
@@ -73,19 +75,45 @@ class StoredChunk:
 
 
 class DocStore:
+    """One SQLite file; each thread gets its own connection, so readers in many threads
+    (the UI's workers) never share a cursor or a transaction."""
+
     # db path -> the last generation this process committed: lets a reader tell its own
     # writes from another process's (see store.Index).
     written_here: ClassVar[dict[str, int]] = {}
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
         self.conn.executescript(_SCHEMA)
+        self.conn.execute(_DELETE_TRIGGER)
+        self.file_id = _file_id(path)
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """This thread's connection, opened on first use."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def replaced(self) -> bool:
+        """Was the file deleted or swapped for another since it was opened?"""
+        return _file_id(self.path) != self.file_id
 
     def close(self) -> None:
-        self.conn.close()
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()
 
     # ------------------------------------------------------------------ reads
 
@@ -117,6 +145,9 @@ class DocStore:
             content_hash=content_hash,
         )
 
+    def all_chunk_ids(self) -> set[str]:
+        return {r[0] for r in self.conn.execute("SELECT chunk_id FROM chunks")}
+
     def chunks(self, chunk_ids: Sequence[str]) -> dict[str, StoredChunk]:
         if not chunk_ids:
             return {}
@@ -128,9 +159,46 @@ class DocStore:
         )
         return {r[0]: StoredChunk(*r) for r in rows}
 
+    def bm25(
+        self, match: str, n: int, *, since: int | None = None, until: int | None = None, sources: Sequence[str] = ()
+    ) -> list[tuple[str, float]]:
+        """(chunk_id, BM25 score) of the best ``n`` chunks for an FTS5 query, higher is better;
+        ``since``/``until`` are Unix times of the published date, ``sources`` source names."""
+        where, params = "", []
+        if since is not None:
+            where += " AND d.published_ts >= ?"
+            params.append(since)
+        if until is not None:
+            where += " AND d.published_ts <= ?"
+            params.append(until)
+        if sources:
+            where += f" AND d.source IN ({','.join('?' * len(sources))})"
+            params.extend(sources)
+        rows = self.conn.execute(
+            f"""SELECT c.chunk_id, -bm25(chunks_fts) AS score FROM chunks_fts
+                JOIN chunks c ON c.rowid = chunks_fts.rowid JOIN documents d ON d.doc_id = c.doc_id
+                WHERE chunks_fts MATCH ?{where} ORDER BY bm25(chunks_fts) LIMIT ?""",
+            [match, *params, n],
+        ).fetchall()
+        return [(chunk_id, float(score)) for chunk_id, score in rows]
+
+    def chunk_items(self, chunk_ids: Sequence[str]) -> list[tuple[Document, Chunk]]:
+        """Stored chunks with their documents, to re-embed chunks whose vectors are missing."""
+        stored = self.chunks(chunk_ids)
+        docs = {doc_id: self.document(doc_id) for doc_id in {c.doc_id for c in stored.values()}}
+        rows = self.conn.execute(
+            f"SELECT chunk_id, idx FROM chunks WHERE chunk_id IN ({','.join('?' * len(stored))})", list(stored)
+        )
+        index_of = dict(rows.fetchall())
+        return [
+            (docs[c.doc_id], Chunk(c.chunk_id, c.doc_id, index_of[c.chunk_id], c.start, c.end, c.text))
+            for c in stored.values()
+        ]
+
     def term_frequency(self, stem: str) -> int:
-        """Number of chunks containing a word that starts with ``stem``."""
-        query = '"' + stem.replace('"', "") + '"*'
+        """Number of chunks containing a word that starts with ``stem`` (a number: that number)."""
+        term = stem.replace('"', "")
+        query = f'"{term}"' if term.isdigit() else f'"{term}"*'
         row = self.conn.execute("SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (query,)).fetchone()
         return int(row[0])
 
@@ -184,9 +252,29 @@ class DocStore:
                 )
             self._changed()
 
+    def clear(self) -> None:
+        """Forget every document, keeping the file: readers in other processes notice the
+        generation change and reopen, instead of reading a deleted file."""
+        with self.conn:
+            self.conn.execute("BEGIN")  # the trigger's drop and re-creation belong to the same transaction
+            self.conn.execute("DROP TRIGGER IF EXISTS chunks_ad")  # 'delete-all' is one step, not one per row
+            self.conn.execute("DELETE FROM chunks")
+            self.conn.execute("DELETE FROM documents")
+            self.conn.execute("INSERT INTO chunks_fts(chunks_fts) VALUES ('delete-all')")
+            self.conn.execute(_DELETE_TRIGGER)
+            self._changed()
+
     def remove(self, doc_ids: Iterable[str]) -> None:
         with self.conn:
             for doc_id in doc_ids:
                 self.conn.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
                 self.conn.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
             self._changed()
+
+
+def _file_id(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino

@@ -13,12 +13,15 @@ import hashlib
 import os
 import sys
 import time
+import traceback
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .loaders import FileError, discover, load_file
+import numpy as np
+
+from .loaders import FileError, describe, discover, load_file
 from .schema import Chunk, Document
 from .settings import Settings
 from .store import Index, WriteLock, wipe
@@ -35,12 +38,16 @@ class IndexReport:
     chunks_deleted: int = 0
     chunks_total: int = 0
     duplicates: list[dict[str, str]] = field(default_factory=list)
-    errors: list[FileError] = field(default_factory=list)
+    errors: list[FileError] = field(default_factory=list)  # files, records or documents skipped
+    warnings: list[FileError] = field(default_factory=list)  # indexed, but a field was dropped (a bad date)
+    consistency: Consistency | None = None
     seconds: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         data = dict(self.__dict__)
         data["errors"] = [e.to_json() for e in self.errors]
+        data["warnings"] = [e.to_json() for e in self.warnings]
+        data["consistency"] = self.consistency.to_json() if self.consistency else None
         data["seconds"] = round(self.seconds, 3)
         return data
 
@@ -51,6 +58,30 @@ class IndexReport:
             f"{self.chunks_added} chunks added, {self.chunks_deleted} deleted, {self.chunks_total} in the index; "
             f"{len(self.errors)} files skipped; {self.seconds:.1f} s"
         )
+
+
+@dataclass
+class Consistency:
+    """Chunk ids in the vector store against those in the document store."""
+
+    orphan_vectors: int = 0  # vectors of no stored chunk: deleted by a repair
+    missing_vectors: int = 0  # stored chunks without a vector: re-embedded by a repair
+    repaired: bool = False
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not (self.orphan_vectors or self.missing_vectors)
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.__dict__, "ok": self.ok, "seconds": round(self.seconds, 3)}
+
+    def summary(self) -> str:
+        if self.ok:
+            return f"stores consistent ({self.seconds:.2f} s)"
+        done = "repaired" if self.repaired else "run `rag index` to repair"
+        return (f"stores inconsistent: {self.orphan_vectors} orphan vectors, {self.missing_vectors} chunks "
+                f"without vectors; {done} ({self.seconds:.2f} s)")
 
 
 def file_key(path: Path, corpus_dir: Path) -> str:
@@ -86,6 +117,7 @@ def sync(
         index = Index(settings, create=True)
         try:
             _sync(index, roots, report, prune=prune, show=show)
+            report.consistency = check_stores(index, repair=True)
             report.chunks_total = index.vectors.count()
         finally:
             index.close()
@@ -93,20 +125,49 @@ def sync(
     return report
 
 
+def check(settings: Settings) -> Consistency:
+    """``rag index --check``: compare the stores, change nothing."""
+    index = Index(settings)
+    try:
+        return check_stores(index, repair=False)
+    finally:
+        index.close()
+
+
+def check_stores(index: Index, *, repair: bool) -> Consistency:
+    """Compare chunk ids of both stores (two id scans; no texts or vectors are read) and,
+    with ``repair``, delete orphan vectors and embed the missing ones."""
+    started = time.perf_counter()
+    stored = index.docs.all_chunk_ids()
+    vectors = index.vectors.all_ids()
+    orphans, missing = sorted(vectors - stored), sorted(stored - vectors)
+    result = Consistency(len(orphans), len(missing))
+    if repair and not result.ok:
+        index.vectors.delete(orphans)
+        for lo in range(0, len(missing), index.settings.write_batch):
+            items = index.docs.chunk_items(missing[lo : lo + index.settings.write_batch])
+            index.vectors.upsert(items, index.embedder.embed([c.text for _, c in items]))
+        result.repaired = True
+    result.seconds = time.perf_counter() - started
+    return result
+
+
 def _sync(index: Index, roots: list[Path], report: IndexReport, *, prune: bool, show: bool) -> None:
     corpus = index.settings.corpus_dir
     files, errors = discover(roots)
     report.errors.extend(FileError(file_key(Path(e.path), corpus), e.error) for e in errors)
+    # A file or folder that could not be read keeps what was indexed from it: never prune under it.
+    errored_paths = {e.path for e in report.errors}
     stored = index.docs.hashes()
 
     documents: list[Document] = []
-    errored_paths: set[str] = set()
     max_bytes = int(index.settings.max_file_mb * 1024 * 1024)
     for path in _bar(files, show, "reading", "file"):
         key = file_key(path, corpus)
         loaded = load_file(path, key, max_bytes)
         documents.extend(loaded.documents)
         report.errors.extend(loaded.errors)
+        report.warnings.extend(loaded.warnings)
         if loaded.errors:
             errored_paths.add(key)
 
@@ -125,26 +186,19 @@ def _sync(index: Index, roots: list[Path], report: IndexReport, *, prune: bool, 
         unique.append(doc)
     report.docs_duplicate = len(report.duplicates)
 
-    changed = []
-    for doc in unique:
-        old = stored.get(doc.doc_id)
-        if old is not None and old[0] == doc.content_hash:
-            report.docs_unchanged += 1
-        else:
-            changed.append(doc)
-            if old is None:
-                report.docs_added += 1
-            else:
-                report.docs_updated += 1
-    _write(index, changed, report, show)
+    changed = [doc for doc in unique if stored.get(doc.doc_id, ("", ""))[0] != doc.content_hash]
+    failed = _write(index, changed, report, show)
+    report.docs_unchanged = len(unique) - len(changed)
+    report.docs_added = sum(1 for d in changed if d.doc_id not in stored and d.doc_id not in failed)
+    report.docs_updated = sum(1 for d in changed if d.doc_id in stored and d.doc_id not in failed)
 
     if prune:
         scopes = [file_key(r, corpus) for r in roots if r.exists()]
-        seen = set(by_id)
+        seen = set(by_id) | failed
         gone = [
             doc_id
             for doc_id, (_, path) in stored.items()
-            if doc_id not in seen and path not in errored_paths and _in_scope(path, scopes)
+            if doc_id not in seen and _in_scope(path, scopes) and not _in_scope(path, list(errored_paths))
         ]
         for doc_id in gone:
             ids = index.docs.chunk_ids(doc_id)
@@ -154,17 +208,32 @@ def _sync(index: Index, roots: list[Path], report: IndexReport, *, prune: bool, 
         report.docs_removed = len(gone)
 
 
-def _write(index: Index, changed: list[Document], report: IndexReport, show: bool) -> None:
-    """Chunk, embed and store changed documents, a batch at a time."""
-    if not changed:
-        return
-    plans = [(doc, index.chunker.run(doc), set(index.docs.chunk_ids(doc.doc_id))) for doc in changed]
+def _write(index: Index, changed: list[Document], report: IndexReport, show: bool) -> set[str]:
+    """Chunk, embed and store changed documents, a batch at a time.
+
+    A document whose chunking or embedding fails is reported and left as it was (its old
+    version stays indexed); the rest go on. Failures of the stores themselves propagate.
+    Returns the ids of the documents that failed.
+    """
+    failed: set[str] = set()
+    plans = []
+    for doc in changed:
+        try:
+            chunks = index.chunker.run(doc)
+        except Exception as exc:
+            _fail(report, doc, "chunking", exc)
+            failed.add(doc.doc_id)
+            continue
+        plans.append((doc, chunks, set(index.docs.chunk_ids(doc.doc_id))))
+    if not plans:
+        return failed
     total = sum(1 for _, chunks, old in plans for c in chunks if c.chunk_id not in old)
     bar = _bar(None, show, "embedding", "chunk", total=total)
     for batch in _batches(plans, index.settings.write_batch):
-        new = [(doc, c) for doc, chunks, old in batch for c in chunks if c.chunk_id not in old]
+        kept, new, vectors = _embed(index, batch, report)
+        failed |= {doc.doc_id for doc, _, _ in batch} - {doc.doc_id for doc, _, _ in kept}
+        batch = kept
         if new:
-            vectors = index.embedder.embed([c.text for _, c in new])
             index.vectors.upsert(new, vectors)
         stale = [i for doc, chunks, old in batch for i in old - {c.chunk_id for c in chunks}]
         index.vectors.delete(stale)
@@ -173,6 +242,41 @@ def _write(index: Index, changed: list[Document], report: IndexReport, show: boo
         report.chunks_deleted += len(stale)
         bar.update(len(new))
     bar.close()
+    return failed
+
+
+Plan = tuple[Document, list[Chunk], set[str]]  # a document, its new chunks, the ids of its stored ones
+Items = list[tuple[Document, Chunk]]
+
+
+def _embed(index: Index, batch: list[Plan], report: IndexReport) -> tuple[list[Plan], Items, Any]:
+    """Vectors for the batch's new chunks; if the batch fails, each document alone, so
+    only a document that breaks the model is left out."""
+    new = [(doc, c) for doc, chunks, old in batch for c in chunks if c.chunk_id not in old]
+    try:
+        return batch, new, index.embedder.embed([c.text for _, c in new])
+    except Exception:
+        if len(batch) == 1:
+            _fail(report, batch[0][0], "embedding", sys.exc_info()[1])  # type: ignore[arg-type]
+            return [], [], None
+    kept: list[Plan] = []
+    items: Items = []
+    vectors = []
+    for plan in batch:
+        part = [(plan[0], c) for c in plan[1] if c.chunk_id not in plan[2]]
+        try:
+            vectors.append(index.embedder.embed([c.text for _, c in part]))
+        except Exception as exc:
+            _fail(report, plan[0], "embedding", exc)
+            continue
+        kept.append(plan)
+        items.extend(part)
+    return kept, items, np.concatenate(vectors) if vectors else None
+
+
+def _fail(report: IndexReport, doc: Document, step: str, exc: Exception) -> None:
+    detail = "".join(traceback.format_exception(exc))
+    report.errors.append(FileError(doc.path or doc.doc_id, f"{step} failed: {describe(exc)}", detail))
 
 
 def _batches(

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import errno
 import json
+import math
 import os
+import re
 import stat
+import traceback
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -45,7 +48,8 @@ _LATIN_GUESSES = {
 @dataclass(frozen=True)
 class FileError:
     path: str
-    error: str
+    error: str  # one line, for the report
+    detail: str = field(default="", compare=False)  # the traceback, shown by `rag index --verbose`
 
     def to_json(self) -> dict[str, str]:
         return {"path": self.path, "error": self.error}
@@ -54,7 +58,16 @@ class FileError:
 @dataclass
 class Loaded:
     documents: list[Document] = field(default_factory=list)
-    errors: list[FileError] = field(default_factory=list)
+    errors: list[FileError] = field(default_factory=list)  # what was skipped
+    warnings: list[FileError] = field(default_factory=list)  # what was indexed with a field dropped (a bad date)
+
+
+def describe(exc: BaseException) -> str:
+    """One line for a report: a library error's own message, else the exception type and message."""
+    if isinstance(exc, LoadError):
+        return str(exc)
+    message = " ".join(str(exc).split())[:200]
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
 # --------------------------------------------------------------------------- discovery
@@ -136,12 +149,26 @@ def read_text(path: Path, max_bytes: int) -> str:
     return decode(data)
 
 
+_BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xfe\xff", "utf-16-be"),
+    (b"\xff\xfe", "utf-16-le"),
+)
+
+
 def decode(data: bytes) -> str:
-    """UTF-8 when it is, else the detected legacy encoding; binary is refused."""
+    """UTF-8/16/32 (with or without a byte-order mark), else the detected legacy
+    encoding; binary is refused. A truncated last character is replaced, not fatal."""
     if not data.strip():
         raise LoadError("empty file")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        text = data.decode("utf-16")
+    wide = _wide_encoding(data)
+    if wide:
+        mark = next((m for m, name in _BOMS if name == wide and data.startswith(m)), b"")
+        text = data[len(mark) :].decode(wide, errors="replace")
+        if text.count("\ufffd") > max(2, len(text) // 100):
+            raise LoadError(f"binary file or broken {wide.upper()} text")
     elif b"\x00" in data[:8192]:
         raise LoadError("binary file")
     else:
@@ -149,13 +176,33 @@ def decode(data: bytes) -> str:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             text = _decode_legacy(data)
-    controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\n\r\t\f\v")
-    if controls > max(2, len(text[:8192]) // 100):
+    sample = text[:8192]
+    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\n\r\t\f\v")
+    if controls > max(2, len(sample) // 100):
         raise LoadError("binary file")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise LoadError("empty file")
     return text
+
+
+def _wide_encoding(data: bytes) -> str | None:
+    """UTF-16/32 from a byte-order mark, or from where the NUL bytes of mostly-ASCII text fall."""
+    for mark, name in _BOMS:
+        if data.startswith(mark):
+            return None if name == "utf-8" else name
+    head = data[:4096]
+    if len(head) < 4 or b"\x00" not in head:
+        return None
+    quads = len(head) // 4
+    for name, zeros in (("utf-32-le", (1, 2, 3)), ("utf-32-be", (0, 1, 2))):
+        if sum(all(head[4 * i + z] == 0 for z in zeros) for i in range(quads)) > 0.9 * quads:
+            return name
+    pairs = len(head) // 2
+    for name, zero in (("utf-16-le", 1), ("utf-16-be", 0)):
+        if sum(head[2 * i + zero] == 0 for i in range(pairs)) > 0.6 * pairs:
+            return name
+    return None
 
 
 def _decode_legacy(data: bytes) -> str:
@@ -177,52 +224,100 @@ def _decode_legacy(data: bytes) -> str:
     return str(best)
 
 
-def parse_date(value: object) -> datetime | None:
-    """Best-effort date parsing; an unreadable date is dropped, not an error."""
+# Dates outside this range are typos or unit mistakes (a millisecond epoch read as seconds).
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2200
+
+
+def parse_date(value: object, warnings: list[str] | None = None) -> datetime | None:
+    """Best-effort date parsing that never raises: an unusable date becomes ``None``
+    (and a line in ``warnings``), never a lost article.
+
+    Numbers are Unix times in seconds, milliseconds or microseconds (chosen by size);
+    strings may be ISO 8601 (with or without zone), RFC 822, or a number.
+    """
     if value is None or value == "":
         return None
-    result: datetime | None = None
+    try:
+        result = _to_datetime(value)
+    except (ValueError, OverflowError, OSError, TypeError, IndexError) as exc:
+        result, reason = None, f"{type(exc).__name__}: {exc}"
+    else:
+        reason = "not a date"
+    if result is not None:
+        result = result.replace(tzinfo=UTC) if result.tzinfo is None else result.astimezone(UTC)
+        if EARLIEST_YEAR <= result.year <= LATEST_YEAR:
+            return result
+        reason = f"year {result.year} is outside {EARLIEST_YEAR}-{LATEST_YEAR}"
+    if warnings is not None:
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+        warnings.append(f"date {shown} ignored ({reason.splitlines()[0][:120]})")
+    return None
+
+
+def _to_datetime(value: object) -> datetime | None:
     if isinstance(value, datetime):
-        result = value
-    elif isinstance(value, struct_time):
-        result = datetime(*value[:6], tzinfo=UTC)
-    elif isinstance(value, (int, float)):
-        result = datetime.fromtimestamp(value, tz=UTC)
-    elif isinstance(value, str):
-        text = value.strip()
-        try:
-            result = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            try:
-                result = parsedate_to_datetime(text)
-            except (TypeError, ValueError, IndexError):
-                return None
-    if result is None:
+        return value
+    if isinstance(value, struct_time):
+        return datetime(*value[:6], tzinfo=UTC)
+    if isinstance(value, bool):  # a bool is an int to Python, but never a date
         return None
-    return result.replace(tzinfo=UTC) if result.tzinfo is None else result.astimezone(UTC)
+    if isinstance(value, (int, float)):
+        return _from_epoch(float(value))
+    if isinstance(value, str):
+        text = value.strip()
+        if _NUMBER.fullmatch(text):
+            return _from_epoch(float(text))
+        try:
+            return datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            return parsedate_to_datetime(text)  # RFC 822; raises ValueError/TypeError when it is not one
+    return None
+
+
+_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
+
+
+def _from_epoch(seconds: float) -> datetime | None:
+    """Seconds, milliseconds or microseconds since 1970, whichever gives a year in range."""
+    if not math.isfinite(seconds):
+        raise ValueError("not a finite number")
+    for scale in (1, 1e3, 1e6, 1e9):
+        if abs(seconds / scale) < 1e10:  # before the year 2286
+            return datetime.fromtimestamp(seconds / scale, tz=UTC)
+    raise ValueError("number too large for a time")
 
 
 # --------------------------------------------------------------------------- loaders
 
 
 def load_file(path: Path, rel: str, max_bytes: int) -> Loaded:
-    """Documents from one file; ``rel`` is its name relative to the corpus."""
+    """Documents from one file; ``rel`` is its name relative to the corpus.
+
+    Never raises for anything in the file: a parser bug or an odd input becomes an
+    entry in ``errors`` (exception type and one line), so one file cannot stop a run.
+    """
     suffix = path.suffix.lower()
+    warnings: list[str] = []
     try:
         text = read_text(path, max_bytes)
         if suffix in TEXT_SUFFIXES | MARKDOWN_SUFFIXES:
-            return Loaded([_plain_document(text, rel, markdown=suffix in MARKDOWN_SUFFIXES)])
-        if suffix in HTML_SUFFIXES:
-            return Loaded([html_document(text, doc_id=rel, path=rel, source=_folder_source(rel))])
-        if suffix in JSON_SUFFIXES:
-            return _json_documents(text, rel)
-        if suffix in JSONL_SUFFIXES:
-            return _jsonl_documents(text, rel)
-        if suffix in FEED_SUFFIXES:
-            return _feed_documents(text, rel)
+            loaded = Loaded([_plain_document(text, rel, markdown=suffix in MARKDOWN_SUFFIXES)])
+        elif suffix in HTML_SUFFIXES:
+            loaded = Loaded([html_document(text, doc_id=rel, path=rel, source=_folder_source(rel), warnings=warnings)])
+        elif suffix in JSON_SUFFIXES:
+            loaded = _json_documents(text, rel, warnings)
+        elif suffix in JSONL_SUFFIXES:
+            loaded = _jsonl_documents(text, rel, warnings)
+        elif suffix in FEED_SUFFIXES:
+            loaded = _feed_documents(text, rel, warnings)
+        else:
+            return Loaded(errors=[FileError(rel, f"unsupported file type {suffix}")])
     except LoadError as exc:
         return Loaded(errors=[FileError(rel, str(exc))])
-    return Loaded(errors=[FileError(rel, f"unsupported file type {suffix}")])
+    except Exception as exc:  # a parser's bug or limit: that file's error, with the traceback for --verbose
+        return Loaded(errors=[FileError(rel, describe(exc), "".join(traceback.format_exception(exc)))])
+    loaded.warnings.extend(FileError(rel, w) for w in dict.fromkeys(warnings))
+    return loaded
 
 
 def _folder_source(rel: str) -> str:
@@ -240,7 +335,9 @@ def _plain_document(text: str, rel: str, *, markdown: bool) -> Document:
     return Document(doc_id=rel, title=title[:300], text=text, path=rel, source=_folder_source(rel))
 
 
-def html_document(html: str, *, doc_id: str, path: str, source: str, url: str = "") -> Document:
+def html_document(
+    html: str, *, doc_id: str, path: str, source: str, url: str = "", warnings: list[str] | None = None
+) -> Document:
     """Main text, title and date of an HTML page, extracted by trafilatura."""
     import trafilatura
 
@@ -261,7 +358,7 @@ def html_document(html: str, *, doc_id: str, path: str, source: str, url: str = 
         title=title,
         text=text,
         url=page_url,
-        published=parse_date(data.get("date")),
+        published=parse_date(data.get("date"), warnings),
         source=site or _host(page_url) or source,
         path=path,
     )
@@ -271,7 +368,9 @@ def _host(url: str) -> str:
     return urlparse(url).hostname or "" if url else ""
 
 
-def record_document(record: object, *, fallback_id: str, path: str, default_source: str) -> Document:
+def record_document(
+    record: object, *, fallback_id: str, path: str, default_source: str, warnings: list[str] | None = None
+) -> Document:
     """A JSON object with title, text|body|content, url, published|date, source."""
     if not isinstance(record, dict):
         raise LoadError("not a JSON object")
@@ -287,13 +386,18 @@ def record_document(record: object, *, fallback_id: str, path: str, default_sour
         title=title,
         text=text,
         url=url,
-        published=parse_date(record.get("published") or record.get("date")),
+        published=parse_date(_first(record, "published", "date"), warnings),
         source=str(record.get("source") or "") or _host(url) or default_source,
         path=path,
     )
 
 
-def _json_documents(text: str, rel: str) -> Loaded:
+def _first(record: dict[str, Any], *keys: str) -> object:
+    """The first of ``keys`` that is present and not empty (0 is a value, not an absence)."""
+    return next((record[k] for k in keys if record.get(k) not in (None, "")), None)
+
+
+def _json_documents(text: str, rel: str, warnings: list[str]) -> Loaded:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -301,10 +405,11 @@ def _json_documents(text: str, rel: str) -> Loaded:
     if isinstance(data, dict) and isinstance(data.get("articles"), list):
         data = data["articles"]
     records = data if isinstance(data, list) else [data]
-    return _records(((f"{rel}#{i}" if isinstance(data, list) else rel, r) for i, r in enumerate(records)), rel)
+    items = ((f"{rel}#{i}" if isinstance(data, list) else rel, r) for i, r in enumerate(records))
+    return _records(items, rel, warnings)
 
 
-def _jsonl_documents(text: str, rel: str) -> Loaded:
+def _jsonl_documents(text: str, rel: str, warnings: list[str]) -> Loaded:
     loaded = Loaded()
     good: list[tuple[str, object]] = []
     for number, line in enumerate(text.split("\n"), start=1):
@@ -314,26 +419,28 @@ def _jsonl_documents(text: str, rel: str) -> Loaded:
             good.append((f"{rel}#{number}", json.loads(line)))
         except json.JSONDecodeError as exc:
             loaded.errors.append(FileError(f"{rel}:{number}", f"invalid JSON line: {exc.msg}"))
-    result = _records(iter(good), rel)
+    result = _records(iter(good), rel, warnings)
     result.errors[:0] = loaded.errors
     if not result.documents and not result.errors:
         raise LoadError("no articles in file")
     return result
 
 
-def _records(items: Iterator[tuple[str, object]], rel: str) -> Loaded:
+def _records(items: Iterator[tuple[str, object]], rel: str, warnings: list[str]) -> Loaded:
     loaded = Loaded()
     for fallback_id, record in items:
         try:
             loaded.documents.append(
-                record_document(record, fallback_id=fallback_id, path=rel, default_source=_folder_source(rel))
+                record_document(
+                    record, fallback_id=fallback_id, path=rel, default_source=_folder_source(rel), warnings=warnings
+                )
             )
-        except LoadError as exc:
-            loaded.errors.append(FileError(fallback_id, str(exc)))
+        except Exception as exc:  # one bad record never costs the others
+            loaded.errors.append(FileError(fallback_id, describe(exc)))
     return loaded
 
 
-def _feed_documents(text: str, rel: str) -> Loaded:
+def _feed_documents(text: str, rel: str, warnings: list[str]) -> Loaded:
     import feedparser
 
     feed = feedparser.parse(text)
@@ -345,15 +452,19 @@ def _feed_documents(text: str, rel: str) -> Loaded:
     for i, entry in enumerate(feed.entries):
         entry_id = f"{rel}#{i}"
         try:
-            loaded.documents.append(feed_entry_document(entry, fallback_id=entry_id, path=rel, source=source))
-        except LoadError as exc:
-            loaded.errors.append(FileError(entry_id, str(exc)))
+            loaded.documents.append(
+                feed_entry_document(entry, fallback_id=entry_id, path=rel, source=source, warnings=warnings)
+            )
+        except Exception as exc:  # one bad entry never costs the others
+            loaded.errors.append(FileError(entry_id, describe(exc)))
     if feed.bozo and not loaded.documents:
         raise LoadError(f"not a valid RSS/Atom feed: {reason}")
     return loaded
 
 
-def feed_entry_document(entry: Any, *, fallback_id: str, path: str, source: str) -> Document:
+def feed_entry_document(
+    entry: Any, *, fallback_id: str, path: str, source: str, warnings: list[str] | None = None
+) -> Document:
     """One RSS/Atom entry; its HTML content is reduced to plain text."""
     html = ""
     if entry.get("content"):
@@ -368,7 +479,7 @@ def feed_entry_document(entry: Any, *, fallback_id: str, path: str, source: str)
         title=str(entry.get("title") or "").strip() or text.split("\n", 1)[0][:300],
         text=text,
         url=url,
-        published=parse_date(entry.get("published_parsed") or entry.get("updated_parsed")),
+        published=parse_date(entry.get("published_parsed") or entry.get("updated_parsed"), warnings),
         source=source,
         path=path,
     )

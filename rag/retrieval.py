@@ -46,18 +46,13 @@ class Filters:
             return None
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
-    def sql(self) -> tuple[str, list[Any]]:
-        where, params = [], []
-        if self.since:
-            where.append("d.published_ts >= ?")
-            params.append(int(self.since.timestamp()))
-        if self.until:
-            where.append("d.published_ts <= ?")
-            params.append(int(self.until.timestamp()))
-        if self.sources:
-            where.append(f"d.source IN ({','.join('?' * len(self.sources))})")
-            params.extend(self.sources)
-        return "".join(f" AND {w}" for w in where), params
+    def bm25_args(self) -> dict[str, Any]:
+        """The same filters as keyword arguments of ``DocStore.bm25``."""
+        return {
+            "since": int(self.since.timestamp()) if self.since else None,
+            "until": int(self.until.timestamp()) if self.until else None,
+            "sources": self.sources,
+        }
 
 
 def make_filters(
@@ -81,9 +76,20 @@ def _as_date(value: datetime | str | None, *, end: bool) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+_NUMBER = re.compile(r"\d+(?:[.,:/-]\d+)+")
+
+
 def fts_query(text: str) -> str:
-    """An FTS5 OR-query of the text's content words, each quoted (no syntax injection)."""
-    terms = list(dict.fromkeys(w for w in words(text) if w not in STOPWORDS and len(w) > 1))
+    """An FTS5 OR-query of the text's content words, each quoted (no syntax injection).
+
+    A number written with separators ("1,140", "3.5", "2024-05-01") is one phrase of its digit
+    groups, so it matches that number rather than every chunk containing "1" or "140".
+    """
+    numbers = [m.group() for m in _NUMBER.finditer(text)]
+    rest = _NUMBER.sub(" ", text)
+    terms = [" ".join(re.findall(r"\d+", n)) for n in numbers]
+    terms += [w for w in words(rest) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+    terms = list(dict.fromkeys(t.replace('"', "") for t in terms))
     return " OR ".join(f'"{t}"' for t in terms[:MAX_QUERY_TERMS])
 
 
@@ -119,24 +125,13 @@ class Retriever:
 
     def _bm25(self, query: str, n: int, filters: Filters) -> dict[str, float]:
         match = fts_query(query)
-        if not match:
-            return {}
-        extra, params = filters.sql()
-        rows = self.index.docs.conn.execute(
-            f"""SELECT c.chunk_id, -bm25(chunks_fts) AS score FROM chunks_fts
-                JOIN chunks c ON c.rowid = chunks_fts.rowid JOIN documents d ON d.doc_id = c.doc_id
-                WHERE chunks_fts MATCH ?{extra} ORDER BY bm25(chunks_fts) LIMIT ?""",
-            [match, *params, n],
-        ).fetchall()
-        return {chunk_id: float(score) for chunk_id, score in rows}
+        return dict(self.index.docs.bm25(match, n, **filters.bm25_args())) if match else {}
 
     def _complete_similarities(self, query_vector: Any, dense: dict[str, float], lexical: dict[str, float]) -> None:
         """Cosine similarity for BM25 candidates the dense search did not return."""
         missing = [i for i in lexical if i not in dense]
-        if missing:
-            got = self.index.vectors.collection.get(ids=missing, include=["embeddings"])
-            for chunk_id, vector in zip(got["ids"], got["embeddings"], strict=True):
-                dense[chunk_id] = float(np.dot(np.asarray(vector), query_vector))
+        for chunk_id, vector in self.index.vectors.embeddings(missing).items():
+            dense[chunk_id] = float(np.dot(vector, query_vector))
 
     def _fuse(self, dense: dict[str, float], lexical: dict[str, float]) -> dict[str, float]:
         """Weighted sum of min-max normalised scores."""

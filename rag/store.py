@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
 from functools import cached_property
 from pathlib import Path
 from typing import IO, Any
@@ -55,8 +56,8 @@ class Index:
         return Chunker(self.chunker_config, self.embedder.model_path, self.settings.cache_dir)
 
     def is_stale(self) -> bool:
-        """Has the index changed since this object opened it?"""
-        return self.docs.generation() != self.generation
+        """Has the index changed since this object opened it (written, rebuilt or deleted)?"""
+        return self.docs.replaced() or self.docs.generation() != self.generation
 
     def close(self) -> None:
         self.docs.close()
@@ -103,13 +104,29 @@ class WriteLock:
 
 
 def wipe(settings: Settings) -> None:
-    """Delete the index files (not the folder, which may hold a .gitkeep)."""
+    """Empty the index for a rebuild. Call with the ``WriteLock`` held.
+
+    The document store is emptied first, in one transaction, and its file is kept, so a
+    serving process sees the generation change and reopens. A crash before the vectors are
+    deleted leaves orphan vectors, which the next run's consistency check removes; never
+    "unchanged" documents without vectors.
+    """
     directory = Path(settings.index_dir)
+    if (directory / "docs.sqlite").exists():
+        from .docstore import DocStore
+
+        try:
+            docs = DocStore(directory / "docs.sqlite")
+            try:
+                docs.clear()
+            finally:
+                docs.close()
+        except sqlite3.DatabaseError:  # a damaged file is what a rebuild is for
+            for name in ("docs.sqlite", "docs.sqlite-wal", "docs.sqlite-shm"):
+                (directory / name).unlink(missing_ok=True)
     if (directory / "chroma").exists():
         from .vectors import COLLECTION, chroma_client
 
         client = chroma_client(directory / "chroma")
         if COLLECTION in [c.name for c in client.list_collections()]:
             client.delete_collection(COLLECTION)
-    for name in ("docs.sqlite", "docs.sqlite-wal", "docs.sqlite-shm"):
-        (directory / name).unlink(missing_ok=True)

@@ -83,6 +83,13 @@ class VectorStore:
     def all_ids(self) -> set[str]:
         return set(self.collection.get(include=[])["ids"])
 
+    def embeddings(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of these chunks (those that exist)."""
+        if not ids:
+            return {}
+        got = self.collection.get(ids=list(ids), include=["embeddings"])
+        return {i: np.asarray(v) for i, v in zip(got["ids"], got["embeddings"], strict=True)}
+
     def query(self, embedding: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
         """(chunk_id, cosine similarity) pairs, best first."""
         result = self.collection.query(

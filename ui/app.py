@@ -19,7 +19,6 @@ import contextlib
 import ipaddress
 import re
 import sys
-import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -43,9 +42,6 @@ from rag.indexing import IndexReport, file_key, sync  # noqa: E402
 STREAM_WORDS = 3  # words per streamed update
 STREAM_DELAY = 0.03  # seconds between updates: fast, but visibly streaming
 Turn = dict[str, Any]  # {"question", "answer", "abstained", "citations": [Citation JSON]}
-# One reader at a time in the open index: handlers run in Gradio's worker threads and share
-# its SQLite connection. Asking is fast (the answer is extractive); streaming happens outside.
-LIBRARY = threading.Lock()
 T = TypeVar("T")
 
 
@@ -54,21 +50,18 @@ class UnexpectedError(RagError):
 
 
 def read_index(call: Callable[[], T]) -> T:
-    """Run one read of the index, one at a time.
-
-    The library reopens the index by itself after another process re-indexed it; anything
-    that still fails unexpectedly becomes a readable ``UnexpectedError`` (traceback to the log only).
-    """
-    with LIBRARY:
-        try:
-            return call()
-        except RagError:
-            raise
-        except Exception as exc:
-            traceback.print_exc(file=sys.stderr)
-            raise UnexpectedError(
-                f"unexpected error ({type(exc).__name__}: {exc}); the details are in the server log"
-            ) from exc
+    """Run one read of the index. The library is safe to call from Gradio's worker threads
+    and reopens the index by itself after another process re-indexed it; anything that
+    still fails unexpectedly becomes a readable ``UnexpectedError`` (traceback to the log only)."""
+    try:
+        return call()
+    except RagError:
+        raise
+    except Exception as exc:
+        traceback.print_exc(file=sys.stderr)
+        raise UnexpectedError(
+            f"unexpected error ({type(exc).__name__}: {exc}); the details are in the server log"
+        ) from exc
 
 
 PANEL_JS = r"""

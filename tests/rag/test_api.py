@@ -16,6 +16,8 @@ from rag.prompts import NO_ANSWER
 from rag.schema import Answer
 from rag.settings import Settings
 
+pytestmark = pytest.mark.slow  # the real model, servers or a browser
+
 DATED = [
     {"title": "Council approves night buses", "source": "Northern Ledger", "published": "2023-02-10",
      "text": "The Brackwater council approved a network of night buses. The first routes start in May, the "
@@ -171,3 +173,50 @@ def test_answers_see_articles_indexed_by_another_process(indexed: Settings, writ
     answer = ask(indexed, "How far did Anouk Brel fly her glider?")
     assert answer.citations[0].doc_id == "local/glider.txt" and "1,140 kilometres" in answer.citations[0].quote
     assert ask(indexed, "Who won the national chess title?").citations[0].doc_id == "local/chess.txt"
+
+
+def test_a_rebuild_by_another_process_is_seen_at_the_next_question(indexed: Settings, write) -> None:
+    import os
+    import subprocess
+    import sys
+
+    assert ask(indexed, "Who won the national chess title?").citations  # the index is open in this process
+    (indexed.corpus_dir / "local" / "chess.txt").unlink()
+    write(indexed.corpus_dir / "local" / "regatta.txt",
+          "Regatta won by Lune crew\n\nThe Lune rowing crew won the Kelvinport regatta on Saturday by two lengths.")
+    env = {**os.environ, "RAG_INDEX_DIR": str(indexed.index_dir), "RAG_CORPUS_DIR": str(indexed.corpus_dir)}
+    subprocess.run([sys.executable, "-m", "rag", "index", "--rebuild"], env=env, check=True, capture_output=True,
+                   timeout=300)
+    answer = ask(indexed, "Which crew won the Kelvinport regatta?")  # before: read the deleted SQLite file
+    assert answer.citations[0].doc_id == "local/regatta.txt"
+    assert all(h.doc_id != "local/chess.txt" for h in rag.search("national chess championship", settings=indexed))
+
+
+def test_many_reader_threads_while_another_thread_indexes(indexed: Settings, write) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = ["When did the Kelvinport harbour bridge reopen?", "Who won the national chess title?",
+                 "Why is the apple harvest smaller?", "When did the night buses start running?"]
+
+    def reader(i: int) -> int:
+        checked = 0
+        for j in range(6):
+            answer = ask(indexed, questions[(i + j) % len(questions)])
+            for c in answer.citations:
+                assert rag.document(c.doc_id, settings=indexed).text[c.start : c.end] == c.quote
+                checked += 1
+            assert rag.search("bridge repairs", 3, settings=indexed)
+        return checked
+
+    def writer() -> None:
+        for n in range(4):
+            write(indexed.corpus_dir / "more" / f"story{n}.txt",
+                  f"Ferry line {n} opens\n\nA new ferry line number {n} opened between Kelvinport and Varn.")
+            sync(indexed, [indexed.corpus_dir / "more"])
+
+    with ThreadPoolExecutor(max_workers=9) as pool:
+        written = pool.submit(writer)
+        results = [pool.submit(reader, i) for i in range(8)]
+        assert sum(r.result(timeout=600) for r in results) > 0
+        written.result(timeout=600)
+    assert ask(indexed, "Which ferry line number 3 opened?").citations[0].doc_id == "more/story3.txt"

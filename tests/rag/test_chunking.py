@@ -51,3 +51,49 @@ def test_pathological_text_never_exceeds_model_window() -> None:
 def test_windows_and_unicode_text(tmp_path: Path) -> None:
     text = "Überschrift\n\nDie Straße ist gesperrt. 東京で会議が開かれた。 “Quotes” — dashes…\n" * 30
     check(Document(doc_id="d", title="t", text=text), make_chunker())
+
+
+# --------------------------------------------------------------------------- hostile text
+
+
+def test_text_without_spaces_long_tokens_and_other_scripts() -> None:
+    chunker = make_chunker()
+    # Chinese without spaces or full stops: raised RecursionError before, and stopped the whole run.
+    check(Document(doc_id="zh", title="t", text="中国新闻\n\n" + "北京今天宣布新的经济政策以促进增长" * 400), chunker)
+    url = "https://example.org/" + "a1b2c3" * 20000  # a 120 kB token
+    check(Document(doc_id="url", title="t", text=f"See {url} for details. And more."), chunker)
+    check(Document(doc_id="one-line", title="t", text="word " * 40000), chunker)  # a single 200 kB line
+    check(Document(doc_id="blob", title="t", text="x" * 200_000), chunker)
+
+
+def test_sentence_ends_of_other_scripts() -> None:
+    text = "北京今天宣布新政策。股市上涨！会持续吗？Привет мир. Это тест. مرحبا بالعالم؟ نعم"
+    spans = [text[s:e] for s, e in sentence_spans(text)]
+    assert spans == ["北京今天宣布新政策。", "股市上涨！", "会持续吗？", "Привет мир.", "Это тест.", "مرحبا بالعالم؟",
+                     "نعم"]
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+PIECES = st.sampled_from(["😀", "\u200b", "\u200f", "\u202e", "e\u0301", "\r\n", "\r", "\n\n", "。", "！", "? ",
+                          ". ", "Mr. ", "U.S. ", "שלום ", "مرحبا ", "北京", "https://x.org/" + "q" * 300, " " * 5,
+                          "\t", "1,140", "Zxqvbr9kq ", "ŋʘʭ", "\ufeff"])
+TEXTS = st.lists(st.one_of(st.text(max_size=60), PIECES), min_size=1, max_size=120).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=TEXTS, budget=st.sampled_from([16, 40, 160]))
+def test_property_chunks_are_exact_spans_within_the_window(text: str, budget: int) -> None:
+    chunker = _chunkers.setdefault(budget, make_chunker(budget, budget // 5))
+    chunks = chunker.run(Document(doc_id="d", title="t", text=text))
+    assert bool(chunks) == bool(text.strip())
+    for i, c in enumerate(chunks):
+        assert text[c.start : c.end] == c.text and c.index == i and c.text.strip()
+    if chunks:
+        assert max(chunker.wordpieces([c.text for c in chunks])) <= MODEL_WINDOW
+        covered = {i for c in chunks for i in range(c.start, c.end)}
+        assert all(i in covered or text[i].isspace() for i in range(len(text)))  # nothing but space is lost
+
+
+_chunkers: dict[int, Chunker] = {}

@@ -2,8 +2,12 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from rag.cli import main
 from rag.demo import import_bbc
+
+pytestmark = pytest.mark.slow  # the real model, servers or a browser
 
 
 def test_index_json_summary_fields(settings, corpus, capsys) -> None:

@@ -32,6 +32,7 @@ def test_token_f1() -> None:
     assert token_f1("nothing", "12 million euros") == 0.0
 
 
+@pytest.mark.slow
 def test_eval_reports_all_three_retrievers_and_answers(tmp_path, settings) -> None:
     squad = tmp_path / "squad.json"
     squad.write_text(json.dumps(SQUAD))

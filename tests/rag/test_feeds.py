@@ -11,6 +11,8 @@ import pytest
 
 from rag.cli import main
 
+pytestmark = pytest.mark.slow  # the real model, servers or a browser
+
 PAGE = """<html><head><title>{title}</title></head><body><nav>Menu</nav><article><h1>{title}</h1>
 <p>{body}</p><p>{body}</p></article></body></html>"""
 

@@ -19,6 +19,8 @@ from rag.settings import Settings
 from rag.store import Index, WriteLock
 from rag.vectors import COLLECTION, chroma_client
 
+pytestmark = pytest.mark.slow  # the real model, servers or a browser
+
 
 def consistent(settings: Settings) -> tuple[int, int]:
     """Check both stores agree and every chunk satisfies the offsets invariant."""
@@ -234,3 +236,83 @@ def test_interrupted_run_leaves_a_usable_index_and_the_next_run_completes_it(set
     report = sync(settings)
     assert report.docs_added == 40 - done and report.docs_unchanged == done
     assert consistent(settings)[0] == 40
+
+
+# --------------------------------------------------------------------------- one bad article, two stores
+
+
+def test_hostile_articles_never_stop_the_run(settings, corpus, write, monkeypatch) -> None:
+    # Each of these stopped `rag index` before: RecursionError in the chunker, "year 55840 is out of range".
+    write(corpus / "world" / "zh.txt", "中国新闻\n\n" + "北京今天宣布新的经济政策以促进增长" * 300)
+    write(corpus / "world" / "ms.json", json.dumps({"title": "Exported", "text": "Exported body text.",
+                                                     "published": 1700000000000}))
+    write(corpus / "world" / "nan.json", '{"title": "NaN date", "text": "Body.", "published": NaN}')
+    write(corpus / "world" / "utf16.txt", "Wide text\nIn UTF-16 without a mark.".encode("utf-16-le"))
+    real = Embedder.embed
+
+    def embed(self, texts):  # a model failure on one document's text (stands in for a broken input)
+        if any("chess" in t for t in texts):
+            raise RuntimeError("model failed on this text")
+        return real(self, texts)
+
+    monkeypatch.setattr(Embedder, "embed", embed)
+    report = sync(settings)
+    assert report.docs_added == 6  # everything but chess
+    (error,) = report.errors
+    assert error.path == "local/chess.txt"
+    assert error.error == "embedding failed: RuntimeError: model failed on this text" and "Traceback" in error.detail
+    assert [w.path for w in report.warnings] == ["world/nan.json"]
+    index = Index(settings)
+    assert index.docs.document("world/ms.json").published.year == 2023
+    index.close()
+    assert consistent(settings)[0] == 6
+    monkeypatch.setattr(Embedder, "embed", real)
+    assert sync(settings).docs_added == 1  # the failed article is retried and added next run
+
+
+def test_consistency_check_reports_and_repairs(settings, corpus) -> None:
+    from rag.indexing import check
+
+    first = sync(settings)
+    assert first.consistency.ok
+    index = Index(settings)
+    lost = sorted(index.vectors.all_ids())[:2]
+    index.vectors.delete(lost)  # vectors gone behind the document store's back
+    doc, chunk = index.docs.chunk_items(lost[:1])[0]
+    orphan = chunk.__class__("f" * 32, doc.doc_id, 99, chunk.start, chunk.end, chunk.text)
+    index.vectors.upsert([(doc, orphan)], index.embedder.embed([chunk.text]))
+    index.close()
+    found = check(settings)
+    assert (found.orphan_vectors, found.missing_vectors, found.repaired) == (1, 2, False)
+    assert check(settings).missing_vectors == 2  # --check changes nothing
+    report = sync(settings)
+    assert (report.docs_unchanged, report.consistency.repaired) == (3, True)
+    assert check(settings).ok and consistent(settings)[0] == 3
+
+
+def test_a_crashed_rebuild_is_repaired_not_reported_unchanged(settings, corpus) -> None:
+    sync(settings)
+    client = chroma_client(settings.index_dir / "chroma")  # a rebuild that died after deleting the vectors
+    client.delete_collection(COLLECTION)
+    report = sync(settings)
+    assert report.docs_unchanged == 3 and report.consistency.missing_vectors == report.chunks_total > 0
+    assert consistent(settings)[0] == 3
+
+
+def test_an_unreadable_folder_never_prunes_what_was_indexed_from_it(settings, corpus, tmp_path, write) -> None:
+    outside = tmp_path / "mounted"
+    write(outside / "wire.txt", "Wire story\nA story from the wire service.")
+    (corpus / "wire").symlink_to(outside)
+    assert sync(settings).docs_added == 4
+    outside.rename(tmp_path / "unmounted")  # the folder link is now broken
+    report = sync(settings)
+    assert report.docs_removed == 0 and report.errors[0].path == "wire"
+    assert consistent(settings)[0] == 4
+
+
+def test_rebuild_keeps_the_document_file_so_readers_notice(settings, corpus) -> None:
+    sync(settings)
+    reader = Index(settings)
+    report = sync(settings, rebuild=True)
+    assert report.docs_added == 3 and reader.is_stale()
+    reader.close()

@@ -10,6 +10,8 @@ import pytest
 import rag
 from rag.cli import main as rag_cli
 
+pytestmark = pytest.mark.slow  # the real model, servers or a browser
+
 
 def cli_json(app: Any, capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, Any]:
     settings = app.settings

@@ -7,6 +7,10 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+pytestmark = pytest.mark.slow  # the real model, servers or a browser
+
 NO_ANSWER = "The indexed articles don't answer this question."
 
 

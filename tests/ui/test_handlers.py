@@ -19,6 +19,8 @@ from rag.indexing import sync
 from rag.settings import Settings
 from ui.app import Chat, stream_chunks
 
+pytestmark = pytest.mark.slow  # the real model, servers or a browser
+
 EMPTY = "The question is empty: type a question about the indexed articles."
 
 
@@ -185,3 +187,21 @@ def test_ask_json_is_the_cli_json(chat: Chat) -> None:
     )
     with pytest.raises(gr.Error, match="k must be a whole number from 1 to 50"):
         chat.ask_json("When did the harbour bridge reopen?", k=0)
+
+
+def test_hostile_uploads_are_indexed_or_removed_and_never_break_later_ones(
+    chat: Chat, write: Callable[..., Path], tmp_path: Path
+) -> None:
+    # Before: these two stopped indexing and stayed in uploads/, so every later upload failed too.
+    zh = write(tmp_path / "in" / "zh.txt", "中国新闻\n\n" + "北京今天宣布新的经济政策以促进增长" * 200)
+    epoch = write(tmp_path / "in" / "export.json",
+                  '{"title": "Export", "text": "Harbour fees rise by a tenth.", "published": 1700000000000}')
+    binary = write(tmp_path / "in" / "scan.txt", bytes(range(256)) * 8)
+    status, *_ = chat.upload([str(zh), str(epoch), str(binary)])
+    assert "Added 2 file(s)" in status and "scan.txt: binary file" in status
+    assert sorted(p.name for p in (chat.settings.corpus_dir / "uploads").iterdir()) == ["export.json", "zh.txt"]
+    later = write(tmp_path / "in" / "later.txt", "Later story\n\nThe tram line to the port opened on Tuesday.")
+    status, *_ = chat.upload([str(later)])
+    assert "Added 1 file(s)" in status and "1 added" in status and "0 files skipped" in status
+    status, *_ = chat.reindex()
+    assert "Corpus re-indexed" in status and "0 files skipped" in status

@@ -54,6 +54,7 @@ def test_settings_auth_counts_as_auth(settings: Settings) -> None:
     assert ui_app.serve(dataclasses.replace(settings, ui_auth="no-colon"), host="0.0.0.0", port=1, auth=None) == 2
 
 
+@pytest.mark.slow
 def test_python_m_ui_refuses_public_bind_without_auth(settings: Settings) -> None:
     env = dict(os.environ, RAG_INDEX_DIR=str(settings.index_dir), RAG_CORPUS_DIR=str(settings.corpus_dir))
     env.pop("RAG_UI_AUTH", None)
@@ -72,6 +73,7 @@ def test_launch_never_shares() -> None:
     assert os.environ.get("GRADIO_ANALYTICS_ENABLED") == "False"
 
 
+@pytest.mark.slow
 def test_first_start_indexes_the_corpus_folder(
     settings: Settings, corpus: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -85,6 +87,7 @@ def test_first_start_indexes_the_corpus_folder(
     rag.api.close_all()
 
 
+@pytest.mark.slow
 def test_first_start_with_an_empty_corpus_imports_the_demo(
     settings: Settings, write: Callable[..., Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -102,6 +105,7 @@ def test_first_start_with_an_empty_corpus_imports_the_demo(
     rag.api.close_all()
 
 
+@pytest.mark.slow
 def test_rag_ui_auth_is_enforced(ui_settings: Settings, start_app: Any) -> None:
     from gradio_client import Client
     from gradio_client.exceptions import AuthenticationError
@@ -119,6 +123,7 @@ def test_rag_ui_auth_is_enforced(ui_settings: Settings, start_app: Any) -> None:
         assert "2.40 euros" in result["answer"]
 
 
+@pytest.mark.slow
 def test_a_busy_port_is_a_message(settings: Settings, corpus: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import socket
 

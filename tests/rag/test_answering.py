@@ -1,0 +1,30 @@
+"""Citation checks of answering.py: pure logic, no model."""
+
+from __future__ import annotations
+
+from rag.answering import verify_citations
+from rag.prompts import NO_ANSWER
+from rag.schema import Answer, Citation, Document
+
+TEXT = "Headline\n\nThe court cited two rulings [2] and [3] in its decision. The appeal was dismissed on Friday."
+DOC = Document(doc_id="d", title="Court", text=TEXT)
+
+
+def cite(n: int, quote: str, *, offset: int = 0) -> Citation:
+    start = TEXT.index(quote) + offset
+    return Citation(n, "d", "Court", "", "", None, quote, start, start + len(quote))
+
+
+def test_brackets_inside_a_quote_are_not_citation_markers() -> None:
+    first = "The court cited two rulings [2] and [3] in its decision."
+    second = "The appeal was dismissed on Friday."
+    broken = cite(1, second, offset=1)  # not at its offsets: dropped, so the others are renumbered
+    answer = Answer(f"{second} [1] {first} [2] {second} [3]", [broken, cite(2, first), cite(3, second)], False, [])
+    verified = verify_citations(answer, lambda _: DOC)
+    assert verified.text == f"{second} {first} [1] {second} [2]"  # the quote's own "[2] and [3]" unchanged
+    assert [(c.n, c.quote) for c in verified.citations] == [(1, first), (2, second)]
+
+
+def test_nothing_verifiable_abstains() -> None:
+    answer = Answer("Made up. [1]", [cite(1, "The appeal was dismissed on Friday.", offset=2)], False, [])
+    assert verify_citations(answer, lambda _: DOC).text == NO_ANSWER
