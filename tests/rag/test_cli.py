@@ -18,6 +18,25 @@ def test_index_json_summary_fields(settings, corpus, capsys) -> None:
                 "chunks_total", "errors", "seconds"):
         assert key in report
     assert report["docs_added"] == 3
+    assert report["consistency"]["ok"] is True and report["warnings"] == []
+
+
+def test_index_check_and_verbose(settings, corpus, write, capsys) -> None:
+    where = ["--index-dir", str(settings.index_dir), "--corpus-dir", str(corpus)]
+    assert main(["index", *where]) == 0
+    assert main(["index", "--check", *where]) == 0
+    assert "stores consistent" in capsys.readouterr().out
+    from rag.store import Index
+
+    index = Index(settings)
+    index.vectors.delete(sorted(index.vectors.all_ids())[:1])
+    index.close()
+    assert main(["index", "--check", "--json", *where]) == 3
+    assert json.loads(capsys.readouterr().out)["missing_vectors"] == 1
+    write(corpus / "bad.json", '{"title": ')
+    assert main(["index", "--verbose", *where]) == 0
+    out, err = capsys.readouterr()
+    assert "1 chunks without vectors; repaired" in out and "skipped bad.json: invalid JSON" in err
 
 
 def test_errors_are_one_line_not_tracebacks(tmp_path) -> None:
