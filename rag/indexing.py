@@ -13,7 +13,7 @@ import hashlib
 import os
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -155,12 +155,15 @@ def _sync(index: Index, roots: list[Path], report: IndexReport, *, prune: bool, 
 
 
 def _write(index: Index, changed: list[Document], report: IndexReport, show: bool) -> None:
-    """Chunk, embed and store changed documents, a batch at a time."""
+    """Chunk, embed and store changed documents, a batch at a time.
+
+    Documents are chunked as their batch is reached, so at most one write batch of chunks (and
+    its vectors) is in memory, however large the corpus.
+    """
     if not changed:
         return
-    plans = [(doc, index.chunker.run(doc), set(index.docs.chunk_ids(doc.doc_id))) for doc in changed]
-    total = sum(1 for _, chunks, old in plans for c in chunks if c.chunk_id not in old)
-    bar = _bar(None, show, "embedding", "chunk", total=total)
+    plans = ((doc, index.chunker.run(doc), set(index.docs.chunk_ids(doc.doc_id))) for doc in changed)
+    bar = _bar(None, show, "indexing", "doc", total=len(changed))
     for batch in _batches(plans, index.settings.write_batch):
         new = [(doc, c) for doc, chunks, old in batch for c in chunks if c.chunk_id not in old]
         if new:
@@ -171,12 +174,12 @@ def _write(index: Index, changed: list[Document], report: IndexReport, show: boo
         index.docs.replace((doc, chunks) for doc, chunks, _ in batch)
         report.chunks_added += len(new)
         report.chunks_deleted += len(stale)
-        bar.update(len(new))
+        bar.update(len(batch))
     bar.close()
 
 
 def _batches(
-    plans: list[tuple[Document, list[Chunk], set[str]]], limit: int
+    plans: Iterable[tuple[Document, list[Chunk], set[str]]], limit: int
 ) -> Iterator[list[tuple[Document, list[Chunk], set[str]]]]:
     batch: list[tuple[Document, list[Chunk], set[str]]] = []
     size = 0
