@@ -71,7 +71,7 @@ def cmd_pool(args: argparse.Namespace) -> None:
 
     work: Path = args.workdir
     pool = work / "pool.jsonl"
-    records = pool_records(args.squad, args.coqa)
+    records = pool_records(args.squad, args.coqa)[: args.pool_limit]
     pool.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
     settings = Settings.from_env(index_dir=work / "pool-index", corpus_dir=work, embed_backend=args.backend)
     index = Index(settings, create=True)
@@ -190,13 +190,13 @@ def cmd_query(args: argparse.Namespace) -> None:
     rag.ask("warm up the index", settings=settings)
     load = loadavg()
     timings: dict[str, list[float]] = {"search": [], "ask": []}
+    embedder = rag.api.open_index(settings).embedder
     for q in questions:
-        t0 = time.perf_counter()
-        rag.search(q, 5, settings=settings)
-        timings["search"].append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        rag.ask(q + " ", settings=settings)  # the trailing space is cleaned away; search cache is per query
-        timings["ask"].append(time.perf_counter() - t0)
+        for name, call in (("search", rag.search), ("ask", rag.ask)):
+            type(embedder)._cached_query.cache_clear()  # both calls embed the question, as a new one would
+            t0 = time.perf_counter()
+            call(q, settings=settings)
+            timings[name].append(time.perf_counter() - t0)
     print(json.dumps({"search": percentiles(timings["search"]), "ask": percentiles(timings["ask"]),
                       "questions": len(questions), "loadavg_1min": load}))
 
@@ -211,14 +211,17 @@ def child(args: argparse.Namespace, *extra: str) -> dict[str, Any]:
 def cold(args: argparse.Namespace, size: int, command: list[str], runs: int = 3) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RAG_INDEX_DIR": str(args.workdir / f"index-{size}"),
            "RAG_CORPUS_DIR": str(args.workdir / f"corpus-{size}")}
-    samples, loads = [], []
+    samples, cpu, loads = [], [], []
     for _ in range(runs):
         loads.append(loadavg())
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         subprocess.run([sys.executable, "-m", "rag", *command], env=env, capture_output=True, check=True)
         samples.append(time.perf_counter() - t0)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     return {"median_s": round(statistics.median(samples), 2), "runs_s": [round(s, 2) for s in samples],
-            "loadavg_1min": loads}
+            "median_cpu_s": round(statistics.median(cpu), 2), "loadavg_1min": loads}
 
 
 def du_mb(path: Path) -> float:
@@ -233,6 +236,7 @@ def main() -> None:
     parser.add_argument("--size", type=int)
     parser.add_argument("--backend", default="onnx")
     parser.add_argument("--questions", type=int, default=200)
+    parser.add_argument("--pool-limit", type=int, help="use only the first N pool articles (a quick trial)")
     parser.add_argument("--squad", type=Path, default=SQUAD)
     parser.add_argument("--coqa", type=Path, default=COQA)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results-scale.json")
@@ -246,8 +250,9 @@ def main() -> None:
         return cmd_query(args)
 
     if not (args.workdir / "pool.json").exists():
+        limit = ["--pool-limit", str(args.pool_limit)] if args.pool_limit else []
         subprocess.run([sys.executable, __file__, "pool", "--workdir", str(args.workdir), "--backend", args.backend,
-                        "--squad", str(args.squad), "--coqa", str(args.coqa)],
+                        "--squad", str(args.squad), "--coqa", str(args.coqa), *limit],
                        check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     pool = json.loads((args.workdir / "pool.json").read_text())
     pool.pop("chunks_per_article")

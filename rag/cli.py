@@ -113,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--corpus-dir", type=Path, help="article folder (RAG_CORPUS_DIR, default ./corpus)")
     common.add_argument(
         "--embed-backend", choices=["torch", "onnx", "onnx-int8"],
-        help="embedding backend (RAG_EMBED_BACKEND; default: the index's own, or onnx for a new index)",
+        help="embedding backend (RAG_EMBED_BACKEND; default: the index's own, or the default for a new index)",
     )
 
     parser = argparse.ArgumentParser(prog="rag", description="Ask questions of your news articles, offline.")
