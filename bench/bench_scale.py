@@ -62,6 +62,49 @@ def pool_records(squad: Path, coqa: Path) -> list[dict[str, str]]:
     return records
 
 
+def cmd_pool_from(args: argparse.Namespace) -> None:
+    """The pool and its vector table from indexes already built with the backend (no embedding here).
+
+    Used when embedding the whole pool again is too slow on a busy machine: the documents of the given
+    indexes (e.g. bench_index.py's BBC index and the `rag eval` SQuAD/CoQA indexes) are the pool, and
+    their stored vectors are the table. The embedding rate is the bare encode rate of bench_index.py.
+    """
+    from rag.docstore import DocStore
+    from rag.vectors import COLLECTION, chroma_client
+
+    work: Path = args.workdir
+    records: list[dict[str, str]] = []
+    texts: list[str] = []
+    rows: list[np.ndarray] = []
+    counts: dict[str, int] = {}
+    seen: set[str] = set()
+    for index_dir in args.pool_from:
+        docs = DocStore(index_dir / "docs.sqlite")
+        for doc_id in sorted(docs.hashes()):
+            doc = docs.document(doc_id)
+            records.append({"id": doc.doc_id, "title": doc.title, "text": doc.text, "source": doc.source or "pool"})
+            counts[doc.doc_id] = len(docs.chunk_ids(doc_id))
+        docs.close()
+        got = chroma_client(index_dir / "chroma").get_collection(COLLECTION).get(include=["documents", "embeddings"])
+        for text, vector in zip(got["documents"], got["embeddings"], strict=True):
+            if text not in seen:
+                seen.add(text)
+                texts.append(text)
+                rows.append(np.asarray(vector, dtype=np.float32))
+    (work / "pool.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records),
+                                     encoding="utf-8")
+    np.save(work / "pool-vectors.npy", np.vstack(rows))
+    (work / "pool-texts.json").write_text(json.dumps(texts, ensure_ascii=False))
+    index_results = json.loads((ROOT / "bench" / "results-index-backends.json").read_text())
+    run = next(r for r in index_results["backends"] if r["backend"] == args.backend)
+    meta = {"articles": len(records), "chunks": sum(counts.values()), "distinct_chunk_texts": len(texts),
+            "embed_seconds": run["bare_encode_seconds"], "embed_chunks_per_second":
+            round(index_results["chunks"] / run["bare_encode_seconds"], 1), "loadavg_1min": loadavg(),
+            "vectors_from": [str(p) for p in args.pool_from], "chunks_per_article": counts, "backend": args.backend}
+    (work / "pool.json").write_text(json.dumps(meta))
+    print(json.dumps({k: v for k, v in meta.items() if k != "chunks_per_article"}))
+
+
 def cmd_pool(args: argparse.Namespace) -> None:
     """Chunk the pool with the real chunker and embed every chunk once: the vector table."""
     from rag.indexing import sync  # noqa: F401  (imports the package the same way the index runs do)
@@ -237,6 +280,8 @@ def main() -> None:
     parser.add_argument("--backend", default="onnx")
     parser.add_argument("--questions", type=int, default=200)
     parser.add_argument("--pool-limit", type=int, help="use only the first N pool articles (a quick trial)")
+    parser.add_argument("--pool-from", type=Path, action="append",
+                        help="take the pool and its vectors from this existing index (repeatable)")
     parser.add_argument("--squad", type=Path, default=SQUAD)
     parser.add_argument("--coqa", type=Path, default=COQA)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results-scale.json")
@@ -249,6 +294,8 @@ def main() -> None:
     if args.mode == "query":
         return cmd_query(args)
 
+    if args.pool_from and not (args.workdir / "pool.json").exists():
+        cmd_pool_from(args)
     if not (args.workdir / "pool.json").exists():
         limit = ["--pool-limit", str(args.pool_limit)] if args.pool_limit else []
         subprocess.run([sys.executable, __file__, "pool", "--workdir", str(args.workdir), "--backend", args.backend,

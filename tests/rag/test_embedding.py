@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from rag import modelfiles
-from rag.embedding import BACKENDS, get_embedder
+from rag.embedding import BACKENDS, DEFAULT_BACKEND, get_embedder
 from rag.errors import ConfigError, IndexMismatchError
 from rag.indexing import sync
 from rag.settings import Settings
@@ -47,7 +47,7 @@ def test_settings_know_every_backend() -> None:
 
 
 def test_backend_defaults_to_the_one_the_index_was_built_with() -> None:
-    assert choose_backend("", None) == "onnx"  # a new index
+    assert choose_backend("", None) == DEFAULT_BACKEND  # a new index
     assert choose_backend("", {"embedding_backend": "torch"}) == "torch"
     assert choose_backend("onnx-int8", {"embedding_backend": "torch"}) == "onnx-int8"  # refused later
 
@@ -123,3 +123,17 @@ def test_another_model_with_the_same_name_is_refused(settings, corpus, tmp_path)
     (copy / "config.json").write_text(json.dumps({**config, "layer_norm_eps": 1e-6}))
     with pytest.raises(IndexMismatchError, match="embedding_model_sha256"):
         Index(replace(settings, model_path=str(copy)))
+
+
+@pytest.mark.slow
+def test_cli_flag_chooses_the_backend_and_a_mismatch_is_one_line(settings, corpus) -> None:
+    args = ["--index-dir", str(settings.index_dir), "--corpus-dir", str(corpus)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RAG_CACHE_DIR": str(settings.cache_dir)}
+    built = subprocess.run([sys.executable, "-m", "rag", "index", "--embed-backend", "onnx", *args],
+                           capture_output=True, text=True, env=env, timeout=300)
+    assert built.returncode == 0, built.stderr
+    refused = subprocess.run([sys.executable, "-m", "rag", "ask", "Who won?", "--embed-backend", "torch", *args],
+                             capture_output=True, text=True, env=env, timeout=300)
+    assert refused.returncode == 1
+    assert refused.stderr.count("\n") == 1 and "embedding_backend=onnx" in refused.stderr
+    assert "run `rag index --rebuild`" in refused.stderr
