@@ -1,27 +1,37 @@
-"""Indexing benchmark on the BBC demo corpus.
+"""Indexing benchmark on the BBC demo corpus, per embedding backend.
 
-Measures, in one warm process (model loaded first):
-  * full index wall time vs bare SentenceTransformer.encode of the same chunk texts, timed before and after
-    the index run (target ratio <= 1.15)
-  * chunks per second, peak RSS (target < 1.5 GB)
-  * rerun on the unchanged corpus (target <= 5% of the full run)
-  * adding one article to the indexed corpus (target <= 3 s), in-process and as a `rag index` command
+Measures, in one process, for each backend given with --backend (default: all three):
+  * full index wall time and chunks/s, vs the bare torch encode (SentenceTransformer.encode) of the same
+    chunk texts, timed before the first and after the last index run (this shared machine drifts by +-10%
+    between runs; the mean of the two cancels most of it), and vs the bare encode of the backend itself
+  * cosine of the backend's vectors to the torch vectors of the same chunk texts
+  * peak RSS of the process (all runs together)
+  * rerun on the unchanged corpus, adding one article in-process, and updating it with a `rag index` command
 
-Run: .venv/bin/python bench/bench_index.py [--out bench/results-index.json]
+Each backend gets its own index folder (``<workdir>/index-<backend>``), kept with --workdir for the
+cold-start benchmark (bench/bench_cold.py).
+
+Run: .venv/bin/python bench/bench_index.py [--backend onnx --backend onnx-int8] [--articles 500]
+     [--workdir DIR] [--out bench/results-index.json]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 from rag.demo import import_bbc
+from rag.embedding import BACKENDS, get_embedder
 from rag.indexing import file_key, sync
 from rag.loaders import discover, load_file
 from rag.settings import Settings
@@ -41,25 +51,32 @@ def chunk_texts(index: Index, settings: Settings) -> list[str]:
     return texts
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--out", type=Path)
-    parser.add_argument("--workdir", type=Path, help="keep the corpus and index here (default: a temp folder)")
-    args = parser.parse_args()
-    work = args.workdir or Path(tempfile.mkdtemp(prefix="rag-bench-"))
-    settings = Settings.from_env(index_dir=work / "index", corpus_dir=work / "corpus")
-    imported = import_bbc(settings.corpus_dir)
+def keep_first(corpus: Path, articles: int) -> None:
+    """A fixed subset: the first N article files in path order; the rest are deleted from the work corpus."""
+    files = sorted(p for p in corpus.rglob("*") if p.is_file())
+    for path in files[articles:]:
+        path.unlink()
 
-    wipe(settings)
-    index = Index(settings, create=True)
-    index.embedder.embed(["warm up the model"])
-    # The same chunk texts the index will embed, so that bare encode can be timed before and after the
-    # index run: this shared 2-core machine drifts by +-10% between runs, and the mean of the two cancels it.
-    texts = chunk_texts(index, settings)
+
+def timed_encode(settings: Settings, backend: str, texts: list[str]) -> tuple[float, np.ndarray]:
+    embedder = get_embedder(settings.resolved_model_path, settings.model_name, backend, settings.cache_dir,
+                            settings.batch_size)
+    embedder.embed(["warm up the model"])
     t0 = time.perf_counter()
-    index.embedder.model.encode(texts, batch_size=settings.batch_size, normalize_embeddings=True)
-    encode_before_s = time.perf_counter() - t0
-    index.close()
+    vectors = embedder.embed(texts)
+    return time.perf_counter() - t0, vectors
+
+
+def loadavg() -> list[float]:
+    return [float(x) for x in open("/proc/loadavg").read().split()[:3]]
+
+
+def bench_backend(settings: Settings, backend: str, texts: list[str], torch_vectors: np.ndarray) -> dict:
+    settings = replace(settings, index_dir=settings.index_dir.parent / f"index-{backend}", embed_backend=backend)
+    wipe(settings)
+    load_before = loadavg()
+    encode_s, vectors = timed_encode(settings, backend, texts)
+    cosine = (vectors * torch_vectors).sum(axis=1)
 
     t0 = time.perf_counter()
     full = sync(settings, progress=True)
@@ -67,11 +84,7 @@ def main() -> None:
 
     index = Index(settings)
     assert sorted(texts) == sorted(r[0] for r in index.docs.conn.execute("SELECT text FROM chunks"))
-    t0 = time.perf_counter()
-    index.embedder.model.encode(texts, batch_size=settings.batch_size, normalize_embeddings=True)
-    encode_after_s = time.perf_counter() - t0
     index.close()
-    encode_s = (encode_before_s + encode_after_s) / 2
 
     t0 = time.perf_counter()
     rerun = sync(settings)
@@ -95,26 +108,70 @@ def main() -> None:
         capture_output=True, text=True, check=True,
     )
     cli_s = time.perf_counter() - t0
-
-    results = {
-        "articles_imported": imported.copied + imported.unchanged,
-        "duplicates_left_out_at_import": imported.duplicates,
-        "docs": full.docs_added,
+    new_article.unlink()  # the next backend indexes the same corpus
+    new_article.parent.rmdir()
+    sync(settings)
+    return {
+        "backend": backend,
         "chunks": full.chunks_added,
         "index_seconds": round(full_s, 2),
-        "bare_encode_seconds_before_after": [round(encode_before_s, 2), round(encode_after_s, 2)],
-        "bare_encode_seconds": round(encode_s, 2),
-        "ratio_index_to_encode": round(full_s / encode_s, 3),
         "chunks_per_second": round(full.chunks_added / full_s, 1),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "bare_encode_seconds": round(encode_s, 2),
+        "ratio_index_to_own_encode": round(full_s / encode_s, 3),
+        "cosine_to_torch": {"mean": round(float(cosine.mean()), 4), "min": round(float(cosine.min()), 4),
+                            "p5": round(float(np.percentile(cosine, 5)), 4)},
         "rerun_seconds": round(rerun_s, 3),
-        "rerun_fraction_of_full": round(rerun_s / full_s, 4),
         "rerun_chunks_added": rerun.chunks_added,
         "add_one_article_seconds_in_process": round(add_s, 3),
         "add_one_article_docs_added": added.docs_added,
         "update_one_article_cli_seconds_incl_interpreter": round(cli_s, 2),
-        "cli_report": json.loads(cli.stdout),
-        "errors": [e.to_json() for e in full.errors],
+        "cli_report_chunks_added": json.loads(cli.stdout)["chunks_added"],
+        "loadavg_before_after": [load_before, loadavg()],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--backend", action="append", choices=list(BACKENDS), help="repeatable; default: all")
+    parser.add_argument("--articles", type=int, help="index only the first N article files (a fixed subset)")
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--workdir", type=Path, help="keep the corpus and indexes here (default: a temp folder)")
+    args = parser.parse_args()
+    backends = args.backend or list(BACKENDS)
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="rag-bench-"))
+    settings = Settings.from_env(index_dir=work / "index", corpus_dir=work / "corpus")
+    imported = import_bbc(settings.corpus_dir)
+    if args.articles:
+        keep_first(settings.corpus_dir, args.articles)
+
+    probe = replace(settings, index_dir=work / "probe", embed_backend="torch")
+    index = Index(probe, create=True)
+    texts = chunk_texts(index, settings)
+    index.close()
+    torch_before_s, torch_vectors = timed_encode(probe, "torch", texts)
+    print(f"{len(texts)} chunks; bare torch encode {torch_before_s:.1f} s", file=sys.stderr, flush=True)
+
+    runs = []
+    for backend in backends:
+        runs.append(bench_backend(settings, backend, texts, torch_vectors))
+        print(json.dumps(runs[-1]), file=sys.stderr, flush=True)
+    torch_after_s, _ = timed_encode(probe, "torch", texts)
+    torch_s = (torch_before_s + torch_after_s) / 2
+    for run in runs:
+        run["ratio_index_to_torch_encode"] = round(run["index_seconds"] / torch_s, 3)
+        run["speedup_vs_torch_encode"] = round(torch_s / run["index_seconds"], 2)
+
+    results = {
+        "command": "python bench/bench_index.py " + " ".join(sys.argv[1:]),
+        "cpus": os.cpu_count(),
+        "articles_imported": imported.copied + imported.unchanged,
+        "articles_used": args.articles or "all",
+        "duplicates_left_out_at_import": imported.duplicates,
+        "chunks": len(texts),
+        "torch_bare_encode_seconds_before_after": [round(torch_before_s, 2), round(torch_after_s, 2)],
+        "torch_bare_encode_seconds": round(torch_s, 2),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "backends": runs,
     }
     print(json.dumps(results, indent=1))
     if args.out:

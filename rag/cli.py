@@ -15,7 +15,7 @@ Handler = Callable[[argparse.Namespace, Settings], int]
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return Settings.from_env(index_dir=args.index_dir, corpus_dir=args.corpus_dir)
+    return Settings.from_env(index_dir=args.index_dir, corpus_dir=args.corpus_dir, embed_backend=args.embed_backend)
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
@@ -124,6 +124,10 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--index-dir", type=Path, help="index folder (RAG_INDEX_DIR, default ./index)")
     common.add_argument("--corpus-dir", type=Path, help="article folder (RAG_CORPUS_DIR, default ./corpus)")
+    common.add_argument(
+        "--embed-backend", choices=["torch", "onnx", "onnx-int8"],
+        help="embedding backend (RAG_EMBED_BACKEND; default: the index's own, or the default for a new index)",
+    )
 
     parser = argparse.ArgumentParser(prog="rag", description="Ask questions of your news articles, offline.")
     sub = parser.add_subparsers(dest="command", required=True)

@@ -1,8 +1,12 @@
-"""Sentence embeddings from the packaged all-MiniLM-L6-v2, offline.
+"""Sentence embeddings from the packaged all-MiniLM-L6-v2, offline, by one of three backends.
 
-``Embedder`` is the one place that loads the model; ``ChromaEmbedding`` wraps
-it in chromadb's ``EmbeddingFunction`` protocol so Chroma never falls back to
-its own (downloading) default.
+``torch`` runs the model through sentence-transformers; ``onnx`` and
+``onnx-int8`` run a local ONNX export of the same weights (``rag.onnx_export``)
+with onnxruntime, tokenising with ``tokenizers`` and pooling in numpy, so a
+process that only queries an ONNX index never imports torch. ``BACKENDS`` is the
+one place that maps a backend name to its class. ``ChromaEmbedding`` wraps an
+``Embedder`` in chromadb's protocol so Chroma never falls back to its own
+(downloading) default.
 """
 
 from __future__ import annotations
@@ -10,61 +14,65 @@ from __future__ import annotations
 import functools
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from chromadb.utils.embedding_functions import register_embedding_function
 
+from .errors import ConfigError
 from .offline import go_offline
 
-BACKEND = "torch"
+# The model's window in wordpieces (sentence_bert_config.json max_seq_length); chunks fit it (rag.chunking).
+MAX_LENGTH = 256
 
 
 class Embedder:
     """Batched, L2-normalised embeddings; the model loads on first use."""
 
-    def __init__(self, model_path: str, model_name: str, batch_size: int = 8) -> None:
+    backend: ClassVar[str] = ""
+
+    def __init__(self, model_path: str, model_name: str, cache_dir: Path, batch_size: int = 8) -> None:
         self.model_path = model_path
         self.model_name = model_name
+        self.cache_dir = Path(cache_dir)
         self.batch_size = batch_size
-        self._model: Any = None
         self._lock = threading.Lock()
 
     @property
-    def model(self) -> Any:
-        with self._lock:
-            if self._model is None:
-                go_offline()
-                from sentence_transformers import SentenceTransformer
-
-                self._model = SentenceTransformer(self.model_path, device="cpu", local_files_only=True)
-            return self._model
-
-    @property
     def dim(self) -> int:
-        """Read from the model's pooling config, so checking an index needs no torch."""
+        """Read from the model's pooling config, so checking an index needs no model."""
         config = Path(self.model_path) / "1_Pooling" / "config.json"
         return int(json.loads(config.read_text())["word_embedding_dimension"])
 
+    @functools.cached_property
+    def digest(self) -> str:
+        from .modelfiles import model_digest
+
+        return model_digest(self.model_path, self.cache_dir)
+
     @property
     def fingerprint(self) -> dict[str, str | int]:
-        """What must match between an index and the model that queries it."""
-        return {"embedding_model": self.model_name, "embedding_backend": BACKEND, "embedding_dim": self.dim}
+        """What must match between an index and the model that queries it: the files, not the name."""
+        return {
+            "embedding_model": self.model_name,
+            "embedding_model_sha256": self.digest,
+            "embedding_backend": self.backend,
+            "embedding_dim": self.dim,
+        }
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return self.model.encode(
-            list(texts),
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+        return self._encode(list(texts))
 
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def load(self) -> None:
+        """Load the model now (warm-up); ``embed`` otherwise loads it on first use."""
 
     def embed_query(self, text: str) -> np.ndarray:
         """One query, cached: a chat often repeats or refines the same question."""
@@ -77,14 +85,126 @@ class Embedder:
         return vector
 
 
-_shared: dict[tuple[str, str], Embedder] = {}
+class TorchEmbedder(Embedder):
+    """sentence-transformers on PyTorch: the reference the ONNX backends are measured against."""
+
+    backend = "torch"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._model: Any = None
+
+    @property
+    def model(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                go_offline()
+                from sentence_transformers import SentenceTransformer
+
+                self._model = SentenceTransformer(self.model_path, device="cpu", local_files_only=True)
+            return self._model
+
+    def load(self) -> None:
+        _ = self.model
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        return self.model.encode(
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
 
 
-def get_embedder(model_path: str, model_name: str, batch_size: int = 8) -> Embedder:
-    """One model per process, however many indexes or UI sessions use it."""
-    key = (model_path, model_name)
+class OnnxEmbedder(Embedder):
+    """onnxruntime over the local ONNX export; tokenising and mean pooling here, no torch."""
+
+    backend = "onnx"
+    int8: ClassVar[bool] = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._session: Any = None
+        self._tokenizer: Any = None
+
+    def load(self) -> None:
+        with self._lock:
+            if self._session is not None:
+                return
+            import onnxruntime
+            from tokenizers import Tokenizer
+
+            from .onnx_export import ensure_onnx
+
+            path = ensure_onnx(self.model_path, self.digest, self.cache_dir, int8=self.int8)
+            options = onnxruntime.SessionOptions()
+            options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+            options.log_severity_level = 3
+            self._session = onnxruntime.InferenceSession(
+                str(path), options, providers=["CPUExecutionProvider"]
+            )
+            tokenizer = Tokenizer.from_file(str(Path(self.model_path) / "tokenizer.json"))
+            tokenizer.enable_truncation(MAX_LENGTH)  # the file says 128; sentence-transformers uses 256
+            tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # to the longest text of each batch
+            self._tokenizer = tokenizer
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        self.load()
+        # Sort by length so each batch pads little, as sentence-transformers does.
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        for lo in range(0, len(texts), self.batch_size):
+            rows = order[lo : lo + self.batch_size]
+            out[rows] = self._batch([texts[i] for i in rows])
+        return out
+
+    def _batch(self, texts: list[str]) -> np.ndarray:
+        encodings = self._tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        types = np.zeros_like(ids)
+        (hidden,) = self._session.run(
+            None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+        )
+        weights = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return pooled / np.clip(norms, 1e-12, None)
+
+
+class OnnxInt8Embedder(OnnxEmbedder):
+    """The ONNX export with onnxruntime's dynamic int8 quantisation of the weights."""
+
+    backend = "onnx-int8"
+    int8 = True
+
+
+BACKENDS: dict[str, Callable[..., Embedder]] = {
+    "torch": TorchEmbedder,
+    "onnx": OnnxEmbedder,
+    "onnx-int8": OnnxInt8Embedder,
+}
+# For new indexes; an existing index keeps the backend it was built with (see rag.store.choose_backend).
+DEFAULT_BACKEND = "onnx"
+
+
+def check_backend(name: str) -> str:
+    if name not in BACKENDS:
+        raise ConfigError(f"unknown embedding backend {name!r}: choose one of {', '.join(BACKENDS)}")
+    return name
+
+
+_shared: dict[tuple[str, str, str, str], Embedder] = {}
+
+
+def get_embedder(
+    model_path: str, model_name: str, backend: str, cache_dir: Path, batch_size: int = 8
+) -> Embedder:
+    """One model per backend per process, however many indexes or UI sessions use it."""
+    key = (model_path, model_name, check_backend(backend), str(cache_dir))
     if key not in _shared:
-        _shared[key] = Embedder(model_path, model_name, batch_size)
+        _shared[key] = BACKENDS[backend](model_path, model_name, Path(cache_dir), batch_size)
     return _shared[key]
 
 
@@ -92,15 +212,15 @@ def get_embedder(model_path: str, model_name: str, batch_size: int = 8) -> Embed
 class ChromaEmbedding(EmbeddingFunction[Documents]):
     """chromadb's embedding-function protocol over ``Embedder``."""
 
-    def __init__(self, model_path: str, model_name: str) -> None:
-        self._embedder = get_embedder(model_path, model_name)
+    def __init__(self, embedder: Embedder) -> None:
+        self._embedder = embedder
 
     def __call__(self, input: Documents) -> Embeddings:
         return list(self._embedder.embed(list(input)))
 
     @staticmethod
     def name() -> str:
-        return "news-rag-sentence-transformers"
+        return "news-rag-sentence-transformers"  # kept: Chroma refuses a collection whose name differs
 
     def default_space(self) -> str:  # type: ignore[override]
         return "cosine"
@@ -109,8 +229,14 @@ class ChromaEmbedding(EmbeddingFunction[Documents]):
         return ["cosine"]
 
     def get_config(self) -> dict[str, Any]:
-        return {"model_path": self._embedder.model_path, "model_name": self._embedder.model_name}
+        e = self._embedder
+        return {"model_path": e.model_path, "model_name": e.model_name, "backend": e.backend,
+                "cache_dir": str(e.cache_dir)}
 
     @staticmethod
     def build_from_config(config: dict[str, Any]) -> ChromaEmbedding:
-        return ChromaEmbedding(config["model_path"], config["model_name"])
+        from .settings import Settings
+
+        cache_dir = config.get("cache_dir") or str(Settings.cache_dir)
+        backend = config.get("backend") or "torch"  # collections from before backends were torch
+        return ChromaEmbedding(get_embedder(config["model_path"], config["model_name"], backend, Path(cache_dir)))

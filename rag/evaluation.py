@@ -133,9 +133,12 @@ def contains_any(text: str, golds: Sequence[str]) -> bool:
 
 def eval_settings(base: Settings, dataset_path: Path, dataset: Dataset) -> Settings:
     digest = hashlib.sha256(Path(dataset_path).read_bytes()).hexdigest()[:16]
-    tag = f"{digest}-{base.chunk_tokens}-{base.chunk_overlap}"
+    from .embedding import DEFAULT_BACKEND
+
+    backend = base.embed_backend or DEFAULT_BACKEND  # one cached index per embedding backend
+    tag = f"{digest}-{base.chunk_tokens}-{base.chunk_overlap}-{backend}"
     root = base.cache_dir / "eval" / f"{dataset.name}-{tag}"
-    return replace(base, index_dir=root / "index", corpus_dir=root / "corpus")
+    return replace(base, index_dir=root / "index", corpus_dir=root / "corpus", embed_backend=backend)
 
 
 def build_index(settings: Settings, dataset: Dataset, progress: bool) -> None:

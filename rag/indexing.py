@@ -14,7 +14,7 @@ import os
 import sys
 import time
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -211,25 +211,14 @@ def _sync(index: Index, roots: list[Path], report: IndexReport, *, prune: bool, 
 def _write(index: Index, changed: list[Document], report: IndexReport, show: bool) -> set[str]:
     """Chunk, embed and store changed documents, a batch at a time.
 
-    A document whose chunking or embedding fails is reported and left as it was (its old
-    version stays indexed); the rest go on. Failures of the stores themselves propagate.
-    Returns the ids of the documents that failed.
+    Documents are chunked as their batch is reached, so at most one write batch of chunks (and
+    its vectors) is in memory, however large the corpus. A document whose chunking or embedding
+    fails is reported and left as it was (its old version stays indexed); the rest go on.
+    Failures of the stores themselves propagate. Returns the ids of the documents that failed.
     """
     failed: set[str] = set()
-    plans = []
-    for doc in changed:
-        try:
-            chunks = index.chunker.run(doc)
-        except Exception as exc:
-            _fail(report, doc, "chunking", exc)
-            failed.add(doc.doc_id)
-            continue
-        plans.append((doc, chunks, set(index.docs.chunk_ids(doc.doc_id))))
-    if not plans:
-        return failed
-    total = sum(1 for _, chunks, old in plans for c in chunks if c.chunk_id not in old)
-    bar = _bar(None, show, "embedding", "chunk", total=total)
-    for batch in _batches(plans, index.settings.write_batch):
+    bar = _bar(None, show, "indexing", "doc", total=len(changed))
+    for batch in _batches(_plans(index, changed, report, failed), index.settings.write_batch):
         kept, new, vectors = _embed(index, batch, report)
         failed |= {doc.doc_id for doc, _, _ in batch} - {doc.doc_id for doc, _, _ in kept}
         batch = kept
@@ -240,13 +229,24 @@ def _write(index: Index, changed: list[Document], report: IndexReport, show: boo
         index.docs.replace((doc, chunks) for doc, chunks, _ in batch)
         report.chunks_added += len(new)
         report.chunks_deleted += len(stale)
-        bar.update(len(new))
+        bar.update(len(batch))
     bar.close()
     return failed
 
 
 Plan = tuple[Document, list[Chunk], set[str]]  # a document, its new chunks, the ids of its stored ones
 Items = list[tuple[Document, Chunk]]
+
+
+def _plans(index: Index, changed: list[Document], report: IndexReport, failed: set[str]) -> Iterator[Plan]:
+    for doc in changed:
+        try:
+            chunks = index.chunker.run(doc)
+        except Exception as exc:
+            _fail(report, doc, "chunking", exc)
+            failed.add(doc.doc_id)
+            continue
+        yield doc, chunks, set(index.docs.chunk_ids(doc.doc_id))
 
 
 def _embed(index: Index, batch: list[Plan], report: IndexReport) -> tuple[list[Plan], Items, Any]:
@@ -279,10 +279,8 @@ def _fail(report: IndexReport, doc: Document, step: str, exc: Exception) -> None
     report.errors.append(FileError(doc.path or doc.doc_id, f"{step} failed: {describe(exc)}", detail))
 
 
-def _batches(
-    plans: list[tuple[Document, list[Chunk], set[str]]], limit: int
-) -> Iterator[list[tuple[Document, list[Chunk], set[str]]]]:
-    batch: list[tuple[Document, list[Chunk], set[str]]] = []
+def _batches(plans: Iterable[Plan], limit: int) -> Iterator[list[Plan]]:
+    batch: list[Plan] = []
     size = 0
     for plan in plans:
         batch.append(plan)

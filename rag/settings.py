@@ -33,6 +33,8 @@ class Settings:
     cache_dir: Path = Path.home() / ".cache" / "news-rag"
     ui_auth: str = ""  # USER:PASS the chat UI asks for (RAG_UI_AUTH); required beyond loopback
     max_upload_mb: float = 5.0  # largest article file the UI accepts
+    # torch | onnx | onnx-int8; empty: the backend the index was built with, or the default for a new one
+    embed_backend: str = ""
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -58,6 +60,10 @@ class Settings:
             raise ConfigError("chunk_overlap must be >= 0 and below half of chunk_tokens")
         if self.batch_size < 1 or self.write_batch < 1:
             raise ConfigError("batch_size and write_batch must be at least 1")
+        if self.embed_backend not in ("", "torch", "onnx", "onnx-int8"):
+            raise ConfigError(
+                f"embed_backend must be torch, onnx or onnx-int8 (or empty for automatic), not {self.embed_backend!r}"
+            )
 
     @property
     def resolved_model_path(self) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .chunking import Chunker, ChunkerConfig
-from .embedding import ChromaEmbedding, Embedder, get_embedder
+from .embedding import BACKENDS, DEFAULT_BACKEND, ChromaEmbedding, Embedder, get_embedder
 from .errors import IndexEmptyError, IndexLockedError
 from .offline import go_offline
 from .settings import Settings
@@ -31,10 +31,9 @@ class Index:
             raise IndexEmptyError()
         self.dir.mkdir(parents=True, exist_ok=True)
         model_path = settings.resolved_model_path
-        self.embedder: Embedder = get_embedder(model_path, settings.model_name, settings.batch_size)
         self.chunker_config = ChunkerConfig(settings.chunk_tokens, settings.chunk_overlap)
         from .docstore import DocStore
-        from .vectors import VectorStore
+        from .vectors import VectorStore, stored_fingerprint
 
         self.docs = DocStore(self.dir / "docs.sqlite")
         self.generation = self.docs.generation()
@@ -43,9 +42,11 @@ class Index:
         if seen is not None and seen != self.generation and DocStore.written_here.get(db) != self.generation:
             _forget_chroma_clients()  # another process wrote the index: Chroma's in-process cache is stale
         _seen_generation[db] = self.generation
-        self.vectors = VectorStore(
-            self.dir / "chroma", ChromaEmbedding(model_path, settings.model_name), self.fingerprint
+        backend = choose_backend(settings.embed_backend, stored_fingerprint(self.dir / "chroma"))
+        self.embedder: Embedder = get_embedder(
+            model_path, settings.model_name, backend, settings.cache_dir, settings.batch_size
         )
+        self.vectors = VectorStore(self.dir / "chroma", ChromaEmbedding(self.embedder), self.fingerprint)
 
     @property
     def fingerprint(self) -> dict[str, Any]:
@@ -61,6 +62,20 @@ class Index:
 
     def close(self) -> None:
         self.docs.close()
+
+
+def choose_backend(setting: str, stored: dict[str, Any] | None) -> str:
+    """The embedding backend for an index: the setting when given, else the one it was built with.
+
+    An empty setting means "whatever this index uses" (``DEFAULT_BACKEND`` for a new index), so an
+    index built with torch keeps working after the default changed. An explicit backend that differs
+    from the index's is refused by ``VectorStore`` with "run `rag index --rebuild`": vectors of two
+    backends are never mixed.
+    """
+    if setting:
+        return setting
+    built = (stored or {}).get("embedding_backend")
+    return built if built in BACKENDS else DEFAULT_BACKEND
 
 
 # db path -> the generation this process last opened the index at.

@@ -43,6 +43,17 @@ def chunk_metadata(doc: Document, chunk: Chunk) -> dict[str, str | int]:
     return meta
 
 
+def stored_fingerprint(path: Path) -> dict[str, Any] | None:
+    """The metadata an existing collection was built with; None for a new index."""
+    if not (path / "chroma.sqlite3").exists():
+        return None
+    client = chroma_client(path)
+    for collection in client.list_collections():
+        if collection.name == COLLECTION:
+            return dict(collection.metadata or {})
+    return None
+
+
 class VectorStore:
     def __init__(self, path: Path, embedding: ChromaEmbedding, fingerprint: dict[str, Any]) -> None:
         self.client = chroma_client(path)

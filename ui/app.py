@@ -19,6 +19,7 @@ import contextlib
 import ipaddress
 import re
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -165,10 +166,19 @@ def ensure_index(settings: Settings) -> None:
     rag.api.close_all()
 
 
-def warm_up(settings: Settings) -> None:
-    """Load the model and the index now, so the first question is as fast as the next."""
-    with contextlib.suppress(RagError):
-        rag.search("warm up", 1, settings=settings)
+def warm_up(settings: Settings) -> threading.Thread:
+    """Load the model and the index in the background while Gradio starts, so the page comes first.
+
+    A question asked before it finishes waits for it (the library lock), then is as fast as the next.
+    """
+
+    def run() -> None:
+        with contextlib.suppress(RagError):
+            rag.search("warm up", 1, settings=settings)
+
+    thread = threading.Thread(target=run, name="warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 # --------------------------------------------------------------------------- handlers
