@@ -33,6 +33,18 @@ class Settings:
     cache_dir: Path = Path.home() / ".cache" / "news-rag"
     ui_auth: str = ""  # USER:PASS the chat UI asks for (RAG_UI_AUTH); required beyond loopback
     max_upload_mb: float = 5.0  # largest article file the UI accepts
+    # Answerers (rag/answerers.py): extractive (default), llamacpp (GGUF in-process), openai (any compatible server)
+    answerer: str = "extractive"
+    data_dir: Path = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "news-rag"
+    llm_model: str = "qwen2.5-coder-1.5b"  # llamacpp: a name from `rag models list`, or a path to a .gguf file
+    llm_threads: int = 2  # llamacpp: CPU threads for generation
+    llm_context: int = 4096  # llamacpp: context window in tokens
+    llm_max_tokens: int = 200  # longest generated answer, in tokens
+    llm_passages: int = 3  # retrieved passages shown to the model (verification uses all retrieved hits)
+    llm_timeout: float = 30.0  # seconds to wait for the first token, and between tokens, before falling back
+    openai_base_url: str = ""  # e.g. http://127.0.0.1:8080/v1 (llama.cpp server, Ollama, vLLM)
+    openai_model: str = ""  # the model name the server expects (llama.cpp ignores it)
+    openai_api_key: str = ""  # sent as the bearer token; local servers usually need none
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -58,6 +70,10 @@ class Settings:
             raise ConfigError("chunk_overlap must be >= 0 and below half of chunk_tokens")
         if self.batch_size < 1 or self.write_batch < 1:
             raise ConfigError("batch_size and write_batch must be at least 1")
+        if self.llm_threads < 1 or self.llm_context < 512 or self.llm_max_tokens < 1 or self.llm_passages < 1:
+            raise ConfigError("llm_threads, llm_max_tokens and llm_passages must be at least 1, llm_context 512")
+        if self.llm_timeout <= 0:
+            raise ConfigError("llm_timeout must be a positive number of seconds")
 
     @property
     def resolved_model_path(self) -> str:
