@@ -136,14 +136,16 @@ class LlamaCppBackend:
         def produce(emit: Callable[[str], bool]) -> None:
             errors: list[Any] = []
 
-            def on_chunk(chunk: Any) -> None:
+            def on_chunk(chunk: Any) -> bool:
+                """Returning True tells llama.cpp to stop generating (the reader is gone)."""
                 if isinstance(chunk, dict) and "error" in chunk:
                     errors.append(chunk["error"])
-                    return
+                    return True
                 for choice in chunk.get("choices", []) if isinstance(chunk, dict) else []:
                     text = (choice.get("delta") or {}).get("content")
-                    if text:
-                        emit(text)
+                    if text and not emit(text):
+                        return True
+                return False
 
             server.handle_chat_completions(request, on_chunk)
             if errors:
