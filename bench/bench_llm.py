@@ -34,10 +34,12 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rag.api import choose_answerer, open_index, stream_with
+from rag.errors import IndexLockedError
 from rag.evaluation import Dataset, Question, build_index, contains_any, load_dataset
 from rag.generation import GeneratingAnswerer, Messages
 from rag.retrieval import Filters, Retriever
 from rag.settings import Settings
+from rag.support import Verdict
 
 DATA = Path(os.environ.get("RAG_BENCH_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 SQUAD, COQA = DATA / "squad-dev-v1.1.json", DATA / "coqa-cnn.json"
@@ -50,8 +52,12 @@ def index_settings(base: Settings, dataset: Dataset, leave_out: set[str]) -> Set
     root = base.cache_dir / "bench-llm" / f"{dataset.name}-{tag}"
     settings = replace(base, index_dir=root / "index", corpus_dir=root / "corpus")
     kept = Dataset(dataset.name, {k: v for k, v in dataset.articles.items() if k not in leave_out})
-    build_index(settings, kept, progress=False)
-    return settings
+    while True:
+        try:
+            build_index(settings, kept, progress=False)
+            return settings
+        except IndexLockedError:  # another bench run is building it
+            time.sleep(10)
 
 
 def sample(base: Settings, answerable: int, left_out: int) -> list[tuple[str, Question, bool, Settings]]:
@@ -79,7 +85,12 @@ def sample(base: Settings, answerable: int, left_out: int) -> list[tuple[str, Qu
         mixed = [x for pair in zip(a, b, strict=False) for x in pair]
         return mixed + a[len(b) :] + b[len(a) :]
 
-    return alternate(out[0], out[1]) + alternate(out[2], out[3])
+    answerable_first, left = alternate(out[0], out[1]), alternate(out[2], out[3])
+    mixed = []  # two answerable questions, then one left out: a run cut short still has both kinds
+    while answerable_first or left:
+        mixed += answerable_first[:2] + left[:1]
+        answerable_first, left = answerable_first[2:], left[1:]
+    return mixed
 
 
 class TimedBackend:
@@ -111,8 +122,18 @@ def run(args: argparse.Namespace) -> None:
         index = open_index(settings)
         answerer = choose_answerer(index, settings, None)
         timed = None
+        verdicts: list[dict[str, Any]] = []
         if isinstance(answerer, GeneratingAnswerer):
             timed = answerer.backend = TimedBackend(answerer.backend)
+
+            def record(v: Verdict, into: list[dict[str, Any]] = verdicts) -> None:
+                into.append({
+                    "claim": v.claim, "cited": list(v.cited), "lexical": v.lexical, "semantic": v.semantic,
+                    "refusal": v.refusal, "supported": v.supported, "repointed": v.repointed,
+                    "span": v.candidate.text if v.candidate else None,
+                })  # fmt: skip
+
+            answerer.on_verdict = record
         started = time.perf_counter()
         first_piece = None
         pieces = stream_with(index, Retriever(index), answerer, q.text, [], 5, Filters())
@@ -135,7 +156,7 @@ def run(args: argparse.Namespace) -> None:
             "fallback": answer.notice.startswith("The language model did not answer"),
             "first_piece_s": (first_piece - started) if first_piece and not answer.abstained else None,
             "first_token_s": (timed.first - started) if timed and timed.first else None,
-            "total_s": total, "loadavg": Path("/proc/loadavg").read_text().split()[0],
+            "total_s": total, "loadavg": Path("/proc/loadavg").read_text().split()[0], "verdicts": verdicts,
         }  # fmt: skip
         with out.open("a") as f:
             f.write(json.dumps(record) + "\n")

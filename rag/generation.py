@@ -244,6 +244,7 @@ class GeneratingAnswerer:
         self.passages = passages
         self.max_tokens = max_tokens
         self.timeout = timeout
+        self.on_verdict: Callable[[Verdict], None] | None = None  # sees every generated sentence's verdict
 
     def run(
         self, question: str, hits: Sequence[Hit], context: str = "", history: Sequence[tuple[str, str]] = ()
@@ -275,14 +276,14 @@ class GeneratingAnswerer:
             for delta in tokens:
                 received = True
                 for sentence in buffer.feed(delta):
-                    verdict = verifier.check(sentence)
+                    verdict = self._check(verifier, sentence)
                     generated, removed, repointed, refused = _count(verdict, generated, removed, repointed, refused)
                     if verdict.supported:
                         yield draft.add(verdict)
             if not received:
                 raise ModelError(f"{self.backend.description} returned no text")
             for sentence in buffer.flush():
-                verdict = verifier.check(sentence)
+                verdict = self._check(verifier, sentence)
                 generated, removed, repointed, refused = _count(verdict, generated, removed, repointed, refused)
                 if verdict.supported:
                     yield draft.add(verdict)
@@ -298,6 +299,12 @@ class GeneratingAnswerer:
             return replace(abstain(hits), notice=notice, generated=generated, removed=removed)
         return Answer(" ".join(draft.sentences), draft.citations, False, list(hits), notice=notice,
                       generated=generated, removed=removed, repointed=repointed)
+
+    def _check(self, verifier: Verifier, sentence: str) -> Verdict:
+        verdict = verifier.check(sentence)
+        if self.on_verdict is not None:
+            self.on_verdict(verdict)
+        return verdict
 
     @staticmethod
     def _fallback(draft: _Draft, extractive: Answer) -> Iterator[str]:

@@ -66,6 +66,7 @@ class Verdict:
     semantic: float | None
     repointed: bool = False  # supported, but not by a passage the model cited
     refusal: bool = False  # the model said the passages don't answer
+    candidate: Span | None = None  # the best span, supported or not (for measuring thresholds)
 
     @property
     def supported(self) -> bool:
@@ -167,7 +168,7 @@ class Verifier:
         ok = lex >= self.min_lexical and (sem is None or sem >= self.min_semantic)
         span = self.spans[best] if ok else None
         repointed = ok and self.spans[best].hit not in cited_hits
-        return Verdict(claim, cited, span, lex, sem, repointed=repointed)
+        return Verdict(claim, cited, span, lex, sem, repointed=repointed, candidate=self.spans[best])
 
 
 # --------------------------------------------------------------------------- sentences as they stream
