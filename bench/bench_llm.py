@@ -172,10 +172,35 @@ def _pct(values: list[float], p: float) -> float | None:
     return round(values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))], 3)
 
 
+def rejudge(row: dict[str, Any], min_lexical: float, min_semantic: float) -> dict[str, Any]:
+    """A generated answer as it would be under these thresholds (the spans chosen do not depend on them)."""
+    verdicts = [v for v in row.get("verdicts") or [] if not v["refusal"]]
+    if not verdicts or row["fallback"]:
+        return row
+    kept = [
+        v for v in verdicts if v["lexical"] >= min_lexical and (v["semantic"] is None or v["semantic"] >= min_semantic)
+    ]
+    spans = list(dict.fromkeys(v["span"] for v in kept))
+    text = " ".join(v["claim"] for v in kept)
+    return {
+        **row,
+        "abstained": not kept,
+        "contains_gold": bool(row["answerable"] and kept and contains_any(text, row["golds"])),
+        "citations": len(spans),
+        "precise_citations": sum(contains_any(s, row["golds"]) for s in spans) if row["answerable"] else 0,
+        "generated": len(verdicts),
+        "removed": len(verdicts) - len(kept),
+        "first_piece_s": row["first_piece_s"] if kept else None,
+    }
+
+
 def summarise() -> dict[str, Any]:
-    report: dict[str, Any] = {}
+    from rag.support import MIN_LEXICAL, MIN_SEMANTIC
+
+    report: dict[str, Any] = {"thresholds": {"min_lexical": MIN_LEXICAL, "min_semantic": MIN_SEMANTIC}}
     for path in sorted(HERE.glob("results-llm-*.jsonl")):
         rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        rows = [rejudge(r, MIN_LEXICAL, MIN_SEMANTIC) for r in rows]
         name = path.stem.removeprefix("results-llm-")
         for dataset in ("squad", "coqa"):
             ans = [r for r in rows if r["dataset"] == dataset and r["answerable"]]

@@ -38,6 +38,7 @@ go_offline()  # before gradio is imported: no analytics, no version check
 import gradio as gr  # noqa: E402
 
 import rag  # noqa: E402
+import rag.api  # noqa: E402  (ask_stream: retrieval under the lock, generation outside it)
 from rag.answerers import ANSWERERS  # noqa: E402
 from rag.indexing import IndexReport, file_key, sync  # noqa: E402
 
