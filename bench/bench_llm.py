@@ -8,11 +8,12 @@
 
 Per dataset: ``--answerable`` questions (default 100) whose article is indexed, and ``--left-out``
 questions (default 50) whose article is left out of the index (every answer to those is a false
-answer). SQuAD: 5 of its 48 articles are left out of one index; the answerable questions come from
-the other 43. CoQA: the answerable turn-1 questions use all 100 stories; the left-out ones are the
-turn-1 questions of 50 stories missing from a second index. Questions are asked SQuAD and CoQA
-alternately, so a run cut short still covers both. One JSON line per question is appended to
-``bench/results-llm-<answerer>[-<model>].jsonl`` (a rerun skips questions already there).
+answer). SQuAD: one index of 10 of its 48 articles (the answerable questions come from them); the
+left-out questions come from 2 other articles. CoQA: the answerable turn-1 questions use all 100
+stories; the left-out ones are the turn-1 questions of 50 stories missing from a second index.
+Questions are asked SQuAD and CoQA alternately, so a run cut short still covers both. One JSON
+line per question is appended to ``bench/results-llm-<answerer>[-<model>].jsonl`` (a rerun skips
+questions already there).
 Indexes and models come from RAG_CACHE_DIR and RAG_DATA_DIR.
 """
 
@@ -44,6 +45,7 @@ from rag.support import Verdict
 DATA = Path(os.environ.get("RAG_BENCH_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 SQUAD, COQA = DATA / "squad-dev-v1.1.json", DATA / "coqa-cnn.json"
 HERE = Path(__file__).resolve().parent
+SQUAD_INDEXED, SQUAD_LEFT_OUT = 10, 2  # articles: a small index, so the run fits a shared 2-core machine
 
 
 def index_settings(base: Settings, dataset: Dataset, leave_out: set[str]) -> Settings:
@@ -65,9 +67,11 @@ def sample(base: Settings, answerable: int, left_out: int) -> list[tuple[str, Qu
     squad, coqa = load_dataset(SQUAD), load_dataset(COQA)
     out: list[list[tuple[str, Question, bool, Settings]]] = [[], [], [], []]
 
-    gone = set(rng.sample(sorted(squad.articles), 5))
-    s_index = index_settings(base, squad, gone)
-    pool = [q for q in squad.questions if q.article not in gone and q.answerable]
+    # SQuAD articles are long (48 articles, 2,700 chunks): the index holds 10 of them, 2 others are left out.
+    chosen = rng.sample(sorted(squad.articles), SQUAD_INDEXED + SQUAD_LEFT_OUT)
+    kept, gone = set(chosen[:SQUAD_INDEXED]), set(chosen[SQUAD_INDEXED:])
+    s_index = index_settings(base, squad, set(squad.articles) - kept)
+    pool = [q for q in squad.questions if q.article in kept and q.answerable]
     out[0] = [("squad", q, True, s_index) for q in rng.sample(pool, min(answerable, len(pool)))]
     pool = [q for q in squad.questions if q.article in gone]
     out[2] = [("squad", q, False, s_index) for q in rng.sample(pool, min(left_out, len(pool)))]
