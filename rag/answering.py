@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -39,6 +39,19 @@ class Answerer(Protocol):
         """``question`` as the user asked it; ``context``: words from earlier turns that
         retrieval added to it (see rewrite.py)."""
         ...
+
+
+class StreamingAnswerer(Answerer, Protocol):
+    """An answerer that yields its text as it is produced (language models, rag/generation.py).
+
+    ``stream`` yields pieces of the answer's text, each already verified, and returns the final
+    ``Answer``; ``history`` holds the earlier (question, answer) turns, for models that take them
+    as turns. ``rag.answerers.stream_answer`` gives every answerer this form.
+    """
+
+    def stream(
+        self, question: str, hits: Sequence[Hit], context: str = "", history: Sequence[tuple[str, str]] = ()
+    ) -> Generator[str, None, Answer]: ...
 
 
 def abstain(hits: Sequence[Hit] = ()) -> Answer:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Generator, Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -134,18 +134,76 @@ def ask(
     since: datetime | str | None = None,
     until: datetime | str | None = None,
     sources: Sequence[str] | None = None,
-    answerer: Answerer | None = None,
+    answerer: Answerer | str | None = None,
     settings: Settings | None = None,
 ) -> Answer:
-    """Answer from the indexed articles only, with verified citations, or abstain."""
+    """Answer from the indexed articles only, with verified citations, or abstain.
+
+    ``answerer``: an answerer, or its name (``extractive``, ``llamacpp``, ``openai``);
+    default ``settings.answerer`` (``RAG_ANSWERER``).
+    """
+    return ask_stream(question, history=history, k=k, since=since, until=until, sources=sources,
+                      answerer=answerer, settings=settings).result()
+
+
+class AnswerStream:
+    """An answer as it is produced: iterate for its text pieces (each verified), then read ``answer``."""
+
+    def __init__(self, pieces: Generator[str, None, Answer]) -> None:
+        self._pieces = pieces
+        self.answer: Answer | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        if self.answer is None:
+            self.answer = yield from self._pieces
+
+    def result(self) -> Answer:
+        """Run to the end (if not done yet) and return the final ``Answer``."""
+        for _ in self:
+            pass
+        assert self.answer is not None
+        return self.answer
+
+
+def ask_stream(
+    question: str,
+    *,
+    history: History | None = None,
+    k: int = 5,
+    since: datetime | str | None = None,
+    until: datetime | str | None = None,
+    sources: Sequence[str] | None = None,
+    answerer: Answerer | str | None = None,
+    settings: Settings | None = None,
+) -> AnswerStream:
+    """Like ``ask``, streamed: checks and retrieval happen now, generation while you iterate."""
     question = check_question(question)
     filters = make_filters(since, until, sources)
-    turns, k = normalise_history(history), _check_k(k)
-    return read(
-        settings,
-        lambda index: answer_with(index, Retriever(index), answerer or default_answerer(index), question, turns, k,
-                                  filters),
-    )
+    settings = settings or Settings.from_env()
+    pairs, k = normalise_history(history), _check_k(k)
+    return read(settings, lambda index: _start(index, settings, answerer, question, pairs, k, filters))
+
+
+def _start(
+    index: Index,
+    settings: Settings,
+    answerer: Answerer | str | None,
+    question: str,
+    history: list[tuple[str, str]],
+    k: int,
+    filters: Filters,
+) -> AnswerStream:
+    chosen = choose_answerer(index, settings, answerer)
+    query, hits = retrieve(Retriever(index), question, history, k, filters)
+    return AnswerStream(_answer(index, chosen, question, history, query, hits))
+
+
+def choose_answerer(index: Index, settings: Settings, answerer: Answerer | str | None) -> Answerer:
+    if answerer is not None and not isinstance(answerer, str):
+        return answerer
+    from .answerers import make_answerer
+
+    return make_answerer(answerer or settings.answerer, settings, default_answerer(index), index.embedder.embed)
 
 
 def answer_with(
@@ -158,13 +216,44 @@ def answer_with(
     filters: Filters,
 ) -> Answer:
     """Rewrite, retrieve, answer, verify: the one path every answer takes."""
+    return AnswerStream(stream_with(index, retriever, answerer, question, history, k, filters)).result()
+
+
+def stream_with(
+    index: Index,
+    retriever: Retriever,
+    answerer: Answerer,
+    question: str,
+    history: list[tuple[str, str]],
+    k: int,
+    filters: Filters,
+) -> Generator[str, None, Answer]:
+    """``answer_with`` as a stream of verified text pieces that returns the final ``Answer``."""
+    query, hits = retrieve(retriever, question, history, k, filters)
+    return (yield from _answer(index, answerer, question, history, query, hits))
+
+
+def retrieve(
+    retriever: Retriever, question: str, history: list[tuple[str, str]], k: int, filters: Filters
+) -> tuple[str, list[Hit]]:
+    """The standalone query for a follow-up, and its hits."""
     query = standalone(question, history)
-    hits = retriever.search(query, k, filters)
+    return query, retriever.search(query, k, filters)
+
+
+def _answer(
+    index: Index, answerer: Answerer, question: str, history: list[tuple[str, str]], query: str, hits: list[Hit]
+) -> Generator[str, None, Answer]:
+    from .answerers import stream_answer
+
     if not hits:
-        return abstain()
+        yield abstain().text
+        return replace(abstain(), query=query)
     context = query[len(question) :] if query != question else ""
-    answer = verify_citations(answerer.run(question, hits, context), index.docs.document)
-    return Answer(answer.text, answer.citations, answer.abstained, answer.hits, query)
+    answer = yield from stream_answer(answerer, question, hits, context, history)
+    verified = verify_citations(answer, index.docs.document)
+    return replace(answer, text=verified.text, citations=verified.citations, abstained=verified.abstained,
+                   query=query)
 
 
 # index -> (chunk count, answerer); weak, so a replaced index and its answerer go together.

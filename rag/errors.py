@@ -42,3 +42,7 @@ class IndexLockedError(RagError):
 
 class DocumentNotFoundError(RagError):
     """A document id that is not in the index."""
+
+
+class ModelError(RagError):
+    """A language model cannot be installed, loaded or reached (the answer falls back to extractive)."""

@@ -113,6 +113,11 @@ class Answer:
     abstained: bool
     hits: list[Hit]
     query: str = ""  # what retrieval searched for: the question, or its standalone rewrite
+    # Language-model answerers (rag/generation.py): what verification did, and anything the user must be told.
+    notice: str = ""  # e.g. "2 of 3 generated sentences were removed…" or "The language model did not answer…"
+    generated: int = 0  # sentences the model wrote
+    removed: int = 0  # of those, removed because no retrieved passage supports them
+    repointed: int = 0  # kept, but cited to a different passage than the model named
 
     def to_json(self, question: str) -> dict[str, object]:
         return {
@@ -121,4 +126,6 @@ class Answer:
             "abstained": self.abstained,
             "citations": [c.to_json() for c in self.citations],
             "search_query": self.query or question,
+            "notice": self.notice,
+            "verification": {"generated": self.generated, "removed": self.removed, "repointed": self.repointed},
         }

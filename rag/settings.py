@@ -35,6 +35,18 @@ class Settings:
     max_upload_mb: float = 5.0  # largest article file the UI accepts
     # torch | onnx | onnx-int8; empty: the backend the index was built with, or the default for a new one
     embed_backend: str = ""
+    # Answerers (rag/answerers.py): extractive (default), llamacpp (GGUF in-process), openai (any compatible server)
+    answerer: str = "extractive"
+    data_dir: Path = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "news-rag"
+    llm_model: str = "qwen2.5-coder-1.5b"  # llamacpp: a name from `rag models list`, or a path to a .gguf file
+    llm_threads: int = 2  # llamacpp: CPU threads for generation
+    llm_context: int = 4096  # llamacpp: context window in tokens
+    llm_max_tokens: int = 200  # longest generated answer, in tokens
+    llm_passages: int = 3  # retrieved passages shown to the model (verification uses all retrieved hits)
+    llm_timeout: float = 60.0  # seconds to wait for the first token, and between tokens, before falling back
+    openai_base_url: str = ""  # e.g. http://127.0.0.1:8080/v1 (llama.cpp server, Ollama, vLLM)
+    openai_model: str = ""  # the model name the server expects (llama.cpp ignores it)
+    openai_api_key: str = ""  # sent as the bearer token; local servers usually need none
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -64,6 +76,10 @@ class Settings:
             raise ConfigError(
                 f"embed_backend must be torch, onnx or onnx-int8 (or empty for automatic), not {self.embed_backend!r}"
             )
+        if self.llm_threads < 1 or self.llm_context < 512 or self.llm_max_tokens < 1 or self.llm_passages < 1:
+            raise ConfigError("llm_threads, llm_max_tokens and llm_passages must be at least 1, llm_context 512")
+        if self.llm_timeout <= 0:
+            raise ConfigError("llm_timeout must be a positive number of seconds")
 
     @property
     def resolved_model_path(self) -> str:

