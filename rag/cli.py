@@ -15,8 +15,9 @@ Handler = Callable[[argparse.Namespace, Settings], int]
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return Settings.from_env(index_dir=args.index_dir, corpus_dir=args.corpus_dir, embed_backend=args.embed_backend,
-                             llm_model=getattr(args, "model", None), llm_timeout=getattr(args, "timeout", None))
+    flags = {"embed_backend": "embed_backend", "llm_model": "model", "llm_timeout": "timeout"}
+    return Settings.from_env(index_dir=args.index_dir, corpus_dir=args.corpus_dir,
+                             **{field: getattr(args, flag, None) for field, flag in flags.items()})
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
