@@ -7,7 +7,7 @@ which is what makes a second question fast.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -113,13 +113,23 @@ def ask(
     until: datetime | str | None = None,
     sources: Sequence[str] | None = None,
     answerer: Answerer | None = None,
+    min_confidence: float | None = None,
     settings: Settings | None = None,
 ) -> Answer:
-    """Answer from the indexed articles only, with verified citations, or abstain."""
+    """Answer from the indexed articles only, with verified citations, or abstain.
+
+    ``min_confidence`` (0-1): answer when the estimated chance that the answer holds what
+    was asked is at least this; default the calibrated threshold of the answer model.
+    """
     question = check_question(question)
     filters = make_filters(since, until, sources)
     index = open_index(settings)
     answerer = answerer or default_answerer(index)
+    if min_confidence is not None:
+        if isinstance(min_confidence, bool) or not isinstance(min_confidence, (int, float)):
+            raise InputError("min_confidence must be a number between 0 and 1")
+        if isinstance(answerer, ExtractiveAnswerer):
+            answerer = answerer.with_min_confidence(float(min_confidence))
     return answer_with(index, Retriever(index), answerer, question, normalise_history(history), _check_k(k), filters)
 
 
@@ -133,13 +143,47 @@ def answer_with(
     filters: Filters,
 ) -> Answer:
     """Rewrite, retrieve, answer, verify: the one path every answer takes."""
-    query = standalone(question, history)
-    hits = retriever.search(query, k, filters)
+    hits, query = retrieve(retriever, question, history, k, filters)
     if not hits:
         return abstain()
     context = query[len(question) :] if query != question else ""
-    answer = verify_citations(answerer.run(question, hits, context), index.docs.document)
-    return Answer(answer.text, answer.citations, answer.abstained, answer.hits, query)
+    raw = answerer.run(question, hits, context)
+    answer = verify_citations(raw, index.docs.document)
+    confidence = 0.0 if answer.abstained and not raw.abstained else raw.confidence
+    return Answer(answer.text, answer.citations, answer.abstained, answer.hits, query, confidence)
+
+
+# Weight of the search with earlier turns' words when a follow-up is fused with the question's own
+# search (measured on CoQA train stories, later turns: bench/train_answer_model.py --fusion).
+HISTORY_WEIGHT = 0.6
+
+
+def retrieve(
+    retriever: Retriever, question: str, history: list[tuple[str, str]], k: int, filters: Filters
+) -> tuple[list[Hit], str]:
+    """The passages for a question and what was searched. A follow-up that needs its history is
+    searched both with the earlier turns' words and as asked; the two lists are fused, so a wrong
+    guess about what "it" means cannot bury the passage the question's own words find."""
+    query = standalone(question, history)
+    if query == question:
+        return retriever.search(question, k, filters), query
+    with_history = retriever.search(query, k, filters)
+    alone = retriever.search(question, k, filters)
+    return fuse_hits(with_history, alone, k, HISTORY_WEIGHT), query
+
+
+def fuse_hits(first: list[Hit], second: list[Hit], k: int, weight: float) -> list[Hit]:
+    """Weighted sum of two result lists' scores (a hit missing from a list scores 0 there)."""
+    scores: dict[str, float] = {}
+    by_id: dict[str, Hit] = {}
+    for hits, w in ((first, weight), (second, 1 - weight)):
+        for h in hits:
+            scores[h.chunk_id] = scores.get(h.chunk_id, 0.0) + w * h.score
+            known = by_id.get(h.chunk_id)
+            if known is None or h.similarity > known.similarity:
+                by_id[h.chunk_id] = h
+    best = sorted(scores, key=lambda i: -scores[i])[:k]
+    return [replace(by_id[i], score=round(scores[i], 6)) for i in best]
 
 
 _answerers: dict[int, tuple[int, ExtractiveAnswerer]] = {}
@@ -150,7 +194,10 @@ def default_answerer(index: Index) -> ExtractiveAnswerer:
     total = max(1, index.docs.counts()[1])
     cached = _answerers.get(id(index))
     if cached is None or cached[0] != total:
-        cached = (total, ExtractiveAnswerer(idf_from_counts(index.docs.term_frequency, total)))
+        embedder = index.embedder
+        answerer = ExtractiveAnswerer(idf_from_counts(index.docs.term_frequency, total),
+                                      embed_query=embedder.embed_query, embed=embedder.embed)
+        cached = (total, answerer)
         _answerers[id(index)] = cached
     return cached[1]
 

@@ -113,12 +113,16 @@ class Answer:
     abstained: bool
     hits: list[Hit]
     query: str = ""  # what retrieval searched for: the question, or its standalone rewrite
+    # Estimated probability that the answer holds what was asked (calibrated on held-out articles, see
+    # docs/confidence.md); 0.0 for abstentions and for answerers that do not estimate it.
+    confidence: float = 0.0
 
     def to_json(self, question: str) -> dict[str, object]:
         return {
             "question": question,
             "answer": self.text,
             "abstained": self.abstained,
+            "confidence": round(self.confidence, 3),
             "citations": [c.to_json() for c in self.citations],
             "search_query": self.query or question,
         }

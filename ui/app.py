@@ -96,6 +96,7 @@ watch('value', reveal);
 CSS = """
 .answer, .question { white-space: pre-wrap; }
 .answer.abstained { font-style: italic; }
+.answer.weak .weak-note { color: #b45309; font-weight: 600; }
 .answer.streaming::after { content: "▍"; opacity: 0.6; }
 a.cite { color: var(--color-accent); font-weight: 600; text-decoration: none; cursor: pointer; padding: 0 1px; }
 a.cite:hover, a.cite:focus { text-decoration: underline; }
@@ -225,6 +226,7 @@ class Chat:
         since: str | None,
         until: str | None,
         sources: Sequence[str] | None,
+        min_confidence: float | None = None,
     ) -> Iterator[tuple[Any, ...]]:
         """Answer, then stream the text into the chat a few words at a time; the panel lists the sources."""
         chat, turns = list(chat or []), list(turns or [])
@@ -237,6 +239,7 @@ class Chat:
                     since=(since or "").strip() or None,
                     until=(until or "").strip() or None,
                     sources=list(sources or []) or None,
+                    min_confidence=None if min_confidence is None else float(min_confidence),
                     settings=self.settings,
                 )
             )
@@ -252,14 +255,16 @@ class Chat:
             yield [*chat], gr.skip(), "", gr.skip(), ""
         else:
             for partial in stream_chunks(answer.text):
-                content = render.render_answer(partial, turn, numbers, complete=False)
+                content = render.render_answer(partial, turn, numbers, complete=False, confidence=answer.confidence)
                 chat[-1] = {"role": "assistant", "content": content}
                 yield [*chat], gr.skip(), "", gr.skip(), ""  # a copy: each update is its own value
                 time.sleep(STREAM_DELAY)
-            chat[-1] = {"role": "assistant", "content": render.render_answer(answer.text, turn, numbers)}
+            chat[-1] = {"role": "assistant",
+                        "content": render.render_answer(answer.text, turn, numbers, confidence=answer.confidence)}
         citations = [c.to_json() for c in answer.citations]
         turns.append(
-            {"question": question, "answer": answer.text, "abstained": answer.abstained, "citations": citations}
+            {"question": question, "answer": answer.text, "abstained": answer.abstained, "citations": citations,
+             "confidence": answer.confidence}
         )
         yield chat, turns, "", render.render_panel(citations, turn), ""
 
@@ -297,6 +302,7 @@ class Chat:
         since: str = "",
         until: str = "",
         sources: list[str] | None = None,
+        min_confidence: float | None = None,
     ) -> dict[str, Any]:
         """Answer a question from the indexed articles: the same JSON as `rag ask --json`."""
         try:
@@ -307,6 +313,7 @@ class Chat:
                     since=since or None,
                     until=until or None,
                     sources=sources or None,
+                    min_confidence=min_confidence,
                     settings=self.settings,
                 )
             )
@@ -400,6 +407,13 @@ class Chat:
 # --------------------------------------------------------------------------- layout
 
 
+def default_min_confidence() -> float:
+    """The answer model's calibrated threshold: the slider starts where `ask()` does."""
+    from rag.decision import load_model
+
+    return round(load_model().min_confidence, 2)
+
+
 def build_app(settings: Settings) -> gr.Blocks:
     chat = Chat(settings)
     # delete_cache: Gradio's copies of uploads are removed after an hour (the saved articles stay).
@@ -441,6 +455,10 @@ def build_app(settings: Settings) -> gr.Blocks:
                             label="Sources (none selected: all)",
                             elem_id="sources",
                         )
+                        min_confidence = gr.Slider(
+                            0.0, 1.0, value=default_min_confidence(), step=0.01, elem_id="min-confidence",
+                            label="Minimum confidence (lower: more answers, more of them wrong; weak ones are marked)",
+                        )
                     clear = gr.Button("New conversation", variant="secondary", size="sm", elem_id="new-conversation")
                 with gr.Column(scale=2):
                     panel = gr.HTML(
@@ -477,7 +495,7 @@ def build_app(settings: Settings) -> gr.Blocks:
         private: dict[str, Any] = {"api_visibility": "private"}
         question.submit(
             chat.respond,
-            [question, chatbot, turns, since, until, sources],
+            [question, chatbot, turns, since, until, sources, min_confidence],
             [chatbot, turns, question, panel, status],
             **private,
         )
