@@ -13,22 +13,19 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Generator, Sequence
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Protocol
 
-from .chunking import sentence_spans
+import numpy as np
+
+from .decision import AnswerModel, load_model
+from .evidence import Candidate, SentenceVectors, candidates, near_duplicate, question_terms
 from .prompts import NO_ANSWER
 from .schema import Answer, Citation, Document, Hit
-from .text import content_stems, words
 
-# Tuned with `rag eval` on CoQA (answerable) and SQuAD asked of a CoQA index (unanswerable); see README.
-MIN_COVERAGE = 0.3
-MIN_SIMILARITY = 0.3
-ANSWER_TYPE_BONUS = 0.15
-CONTEXT_WEIGHT = 0.3
-CONTEXT_SHARE = 0.3  # tuned on CoQA later turns (bench/tune.py does the rest)
-SECOND_SENTENCE = 0.9  # a second sentence must score this close to the best one
 MAX_SENTENCES = 2
+# Below this calibrated confidence an answer is more likely wrong than right: the UI and CLI mark it weak.
+WEAK_CONFIDENCE = 0.5
 _CITATION = re.compile(r"\[(\d+)\]")
 
 
@@ -58,109 +55,67 @@ def abstain(hits: Sequence[Hit] = ()) -> Answer:
     return Answer(text=NO_ANSWER, citations=[], abstained=True, hits=list(hits))
 
 
-@dataclass(frozen=True)
-class _Sentence:
-    hit: Hit
-    start: int
-    end: int
-    text: str
-    coverage: float
-    score: float
-
-
 class ExtractiveAnswerer:
-    """Quote the best-matching sentences; abstain when the evidence is weak."""
+    """Quote the sentence the answer model rates most likely to hold the answer; abstain
+    when its calibrated confidence is below ``min_confidence``."""
 
     def __init__(
-        self, idf: Callable[[str], float], min_coverage: float = MIN_COVERAGE, min_similarity: float = MIN_SIMILARITY
+        self,
+        idf: Callable[[str], float],
+        *,
+        embed_query: Callable[[str], np.ndarray] | None = None,
+        embed: Callable[[Sequence[str]], np.ndarray] | None = None,
+        min_confidence: float | None = None,
+        model: AnswerModel | None = None,
     ) -> None:
         self.idf = idf
-        self.min_coverage = min_coverage
-        self.min_similarity = min_similarity
+        self.model = model or load_model()
+        self.min_confidence = self.model.min_confidence if min_confidence is None else min_confidence
+        self.embed_query = embed_query
+        self.vectors = SentenceVectors(embed) if embed is not None else None
+
+    def with_min_confidence(self, min_confidence: float) -> ExtractiveAnswerer:
+        """The same answerer (caches shared) answering down to another confidence."""
+        if not 0.0 <= min_confidence <= 1.0:
+            from .errors import InputError
+
+            raise InputError("min_confidence must be between 0 and 1")
+        other = object.__new__(ExtractiveAnswerer)
+        other.__dict__.update(self.__dict__)
+        other.min_confidence = min_confidence
+        return other
+
+    def rank(self, question: str, hits: Sequence[Hit], context: str = "") -> tuple[list[Candidate], np.ndarray]:
+        """The candidate sentences and their scores, best first."""
+        q = question_terms(question, self.idf, context)
+        if not hits or q.total <= 0:
+            return [], np.zeros(0)
+        vector = self.embed_query(question) if self.embed_query is not None else None
+        found = candidates(q, hits, vector, self.vectors)
+        scores = self.model.scores([c.features for c in found])
+        order = np.argsort(-scores, kind="stable")
+        return [found[i] for i in order], scores[order]
 
     def run(self, question: str, hits: Sequence[Hit], context: str = "") -> Answer:
-        weights = {t: self.idf(t) for t in content_stems(question)}
-        extra = {t: self.idf(t) for t in content_stems(context) if t not in weights}
-        if extra:  # earlier turns count, but together at most CONTEXT_SHARE of the question's own words
-            own, added = sum(weights.values()), sum(extra.values())
-            scale = min(CONTEXT_WEIGHT, CONTEXT_SHARE * own / added) if own else CONTEXT_WEIGHT
-            weights.update({t: scale * w for t, w in extra.items()})
-        total = sum(weights.values())
-        if not hits or total <= 0:
+        ranked, scores = self.rank(question, hits, context)
+        if not ranked:
             return abstain(hits)
-        candidates = self._sentences(question, hits, weights, total)
-        if not candidates:
-            return abstain(hits)
-        best = candidates[0]
-        if best.coverage < self.min_coverage or best.hit.similarity < self.min_similarity:
-            return abstain(hits)
-        chosen = [best]
-        for s in candidates[1:]:
-            if len(chosen) == MAX_SENTENCES or s.score < SECOND_SENTENCE * best.score:
+        confidence = self.model.confidence(float(scores[0]))
+        if confidence < self.min_confidence:
+            return replace(abstain(hits), confidence=confidence)
+        chosen = [ranked[0]]
+        for c, score in zip(ranked[1:], scores[1:], strict=True):
+            if len(chosen) == MAX_SENTENCES or score < self.model.second_share * scores[0]:
                 break
-            if all(s.hit.doc_id != c.hit.doc_id or s.end <= c.start or s.start >= c.end for c in chosen):
-                chosen.append(s)
+            overlaps = any(c.hit.doc_id == o.hit.doc_id and c.start < o.end and o.start < c.end for o in chosen)
+            if not overlaps and not any(near_duplicate(c.text, o.text) for o in chosen):
+                chosen.append(c)
         citations = [
-            Citation(
-                n=n,
-                doc_id=s.hit.doc_id,
-                title=s.hit.title,
-                source=s.hit.source,
-                url=s.hit.url,
-                published=s.hit.published,
-                quote=s.text,
-                start=s.start,
-                end=s.end,
-            )
-            for n, s in enumerate(chosen, start=1)
+            Citation(n, c.hit.doc_id, c.hit.title, c.hit.source, c.hit.url, c.hit.published, c.text, c.start, c.end)
+            for n, c in enumerate(chosen, start=1)
         ]
         text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
-        return Answer(text=text, citations=citations, abstained=False, hits=list(hits))
-
-    def _sentences(
-        self, question: str, hits: Sequence[Hit], weights: dict[str, float], total: float
-    ) -> list[_Sentence]:
-        top = max(h.score for h in hits) or 1.0
-        asked = set(words(question))
-        seen: set[tuple[str, int]] = set()
-        found: list[_Sentence] = []
-        for rank, hit in enumerate(hits):
-            for s, e in sentence_spans(hit.text):
-                start, end = hit.start + s, hit.start + e
-                if (hit.doc_id, start) in seen:
-                    continue  # the same sentence in an overlapping chunk
-                seen.add((hit.doc_id, start))
-                text = hit.text[s:e]
-                stems = set(content_stems(text))
-                coverage = sum(w for t, w in weights.items() if t in stems) / total
-                # Words the question does not already contain are what an answer adds.
-                novel = len([w for w in words(text) if w not in asked]) > 1
-                score = coverage + 0.25 * hit.score / top - 0.02 * rank - (0 if novel else 0.5)
-                score += ANSWER_TYPE_BONUS * _fits_answer_type(question, asked, text)
-                found.append(_Sentence(hit, start, end, text, coverage, score))
-        found.sort(key=lambda s: -s.score)
-        return found
-
-
-_NUMBER_QUESTION = re.compile(
-    r"\b(how (much|many|long|old|far|big|large|often|tall)|what (year|percentage|percent|number|age|date|time)|"
-    r"when)\b", re.I)
-_NAME_QUESTION = re.compile(r"\b(who|whom|whose|where|which (country|city|team|company|person))\b", re.I)
-_NUMBER = re.compile(
-    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|"
-    r"thousand|million|billion|dozen|half|monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|"
-    r"february|march|april|may|june|july|august|september|october|november|december|yesterday|today|week|"
-    r"month|year)s?\b", re.I)
-_CAPITALISED = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+")
-
-
-def _fits_answer_type(question: str, asked: set[str], sentence: str) -> bool:
-    """Does the sentence hold the kind of thing asked for: a number or date, or a name?"""
-    if _NUMBER_QUESTION.search(question):
-        return bool(_NUMBER.search(sentence))
-    if _NAME_QUESTION.search(question):
-        return any(m.group().lower() not in asked for m in _CAPITALISED.finditer(sentence))
-    return False
+        return Answer(text=text, citations=citations, abstained=False, hits=list(hits), confidence=confidence)
 
 
 def verify_citations(answer: Answer, document: Callable[[str], Document]) -> Answer:

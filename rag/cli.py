@@ -92,21 +92,25 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from .answering import WEAK_CONFIDENCE
     from .api import ask_stream
+    from .prompts import WEAK_ANSWER
 
     stream = ask_stream(args.question, k=args.k, settings=settings, answerer=args.answerer,
-                        **_filters(args))  # type: ignore[arg-type]
+                        min_confidence=args.min_confidence, **_filters(args))  # type: ignore[arg-type]
     if args.json:
         print(json.dumps(stream.result().to_json(args.question), ensure_ascii=False))
         return 0
     if args.stream:  # each sentence as soon as it is generated and verified
-        for n, piece in enumerate(stream):
-            print(("" if n == 0 else " ") + piece, end="", flush=True)
+        for i, piece in enumerate(stream):
+            print(("" if i == 0 else " ") + piece, end="", flush=True)
         print()
         answer = stream.result()
     else:
         answer = stream.result()
         print(answer.text)
+    if not answer.abstained and answer.confidence < WEAK_CONFIDENCE:
+        print(WEAK_ANSWER.format(percent=round(100 * answer.confidence)))
     if answer.notice:
         print(f"\nNote: {answer.notice}")
     if answer.citations:
@@ -139,10 +143,16 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from .evaluation import evaluate, format_report
+    from .evaluation import change_of_subject, evaluate, format_report
 
+    if args.change_of_subject:
+        shift = change_of_subject(args.dataset, settings=settings, limit=args.limit or 300, articles=args.articles,
+                                  seed=args.seed)
+        print(json.dumps(shift, indent=1))
+        return 0
     report = evaluate(args.dataset, settings=settings, limit=args.limit, turns=args.turns, against=args.against,
-                      rewrite=not args.no_rewrite)
+                      rewrite=not args.no_rewrite, articles=args.articles, leave_out=args.leave_out, seed=args.seed,
+                      min_confidence=args.min_confidence)
     print(json.dumps(report, indent=1) if args.json else format_report(report))
     return 0
 
@@ -184,12 +194,17 @@ def build_parser() -> argparse.ArgumentParser:
     filters.add_argument("--source", action="append", help="only articles from this source (repeatable)")
     filters.add_argument("--json", action="store_true", help="print JSON")
 
+    confidence = argparse.ArgumentParser(add_help=False)
+    confidence.add_argument("--min-confidence", type=float, metavar="P",
+                            help="answer when the estimated chance of being right is at least P (0-1); "
+                                 "lower gives more, weaker answers (default: the calibrated threshold)")
+
     p = sub.add_parser("search", parents=[common, filters], help="show the best matching passages")
     p.add_argument("query")
     p.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid")
     p.set_defaults(handler=cmd_search)
 
-    p = sub.add_parser("ask", parents=[common, filters], help="answer a question with citations")
+    p = sub.add_parser("ask", parents=[common, filters, confidence], help="answer a question with citations")
     p.add_argument("question")
     p.add_argument("--answerer", help="extractive (default), llamacpp or openai (RAG_ANSWERER)")
     p.add_argument("--stream", action="store_true", help="print each sentence as soon as it is verified")
@@ -203,12 +218,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", nargs="?", help="the model to install, e.g. qwen2.5-coder-1.5b")
     p.set_defaults(handler=cmd_models, index_dir=None, corpus_dir=None)
 
-    p = sub.add_parser("eval", parents=[common], help="measure retrieval and answers on SQuAD/CoQA data")
+    p = sub.add_parser("eval", parents=[common, confidence], help="measure retrieval and answers on SQuAD/CoQA data")
     p.add_argument("dataset", type=Path, help="SQuAD (v1/v2) or CoQA JSON file")
     p.add_argument("--limit", type=int, help="evaluate a fixed random sample of N questions")
     p.add_argument("--turns", choices=["all", "first", "later"], default="all", help="CoQA: which turns to ask")
     p.add_argument("--against", type=Path, help="index this other dataset instead: every question is unanswerable")
     p.add_argument("--no-rewrite", action="store_true", help="ask follow-ups without rewriting them")
+    p.add_argument("--articles", choices=["all", "train", "test"], default="all",
+                   help="ask only the questions of this half of the seeded train/test split by article")
+    p.add_argument("--leave-out", type=int, default=0, metavar="N",
+                   help="keep N of those articles out of the index: their questions must be refused")
+    p.add_argument("--seed", type=int, default=0, help="which articles --leave-out and pairs choose")
+    p.add_argument("--change-of-subject", action="store_true",
+                   help="pairs of questions from different articles: second asked after the first vs. alone")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=cmd_eval)
 

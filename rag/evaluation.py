@@ -12,6 +12,7 @@ import hashlib
 import json
 import random
 import re
+import shutil
 import string
 import sys
 import time
@@ -156,6 +157,58 @@ def build_index(settings: Settings, dataset: Dataset, progress: bool) -> None:
     sync(settings, progress=progress)
 
 
+# Seed of the one train/test split by article. Everything fitted (bench/train_answer_model.py) sees only
+# "train" articles; every reported number is on "test" articles.
+SPLIT_SEED = 8
+SPLITS = ("all", "train", "test")
+
+
+def split_articles(article_ids: Sequence[str], seed: int = SPLIT_SEED) -> tuple[list[str], list[str]]:
+    """Half of the articles for fitting, half for measuring: split by article, never by question."""
+    ids = sorted(article_ids)
+    random.Random(seed).shuffle(ids)
+    half = len(ids) // 2
+    return sorted(ids[:half]), sorted(ids[half:])
+
+
+def article_pool(dataset: Dataset, articles: str) -> list[str]:
+    if articles not in SPLITS:
+        raise InputError(f"articles must be one of {', '.join(SPLITS)}")
+    if articles == "all":
+        return sorted(dataset.articles)
+    train, test = split_articles(list(dataset.articles))
+    return train if articles == "train" else test
+
+
+def choose_left_out(pool: Sequence[str], n: int, seed: int) -> list[str]:
+    """``n`` articles of ``pool`` (seeded) to keep out of the index: their questions become hard negatives."""
+    if not 0 <= n < len(pool) or (n and len(pool) < 2):
+        raise InputError(f"--leave-out must be from 0 to {len(pool) - 1} (articles to choose from: {len(pool)})")
+    return sorted(random.Random(seed).sample(sorted(pool), n))
+
+
+def without(dataset: Dataset, left_out: Sequence[str]) -> Dataset:
+    gone = set(left_out)
+    return Dataset(dataset.name, {i: a for i, a in dataset.articles.items() if i not in gone}, dataset.questions)
+
+
+def leave_out_index(full: Settings, dataset: Dataset, left_out: Sequence[str], progress: bool) -> Settings:
+    """An index of the dataset without ``left_out``: a copy of the full index, pruned (nothing re-embedded)."""
+    if not left_out:
+        return full
+    digest = hashlib.sha256("\n".join(sorted(left_out)).encode()).hexdigest()[:12]
+    root = full.index_dir.parent
+    target = root.with_name(f"{root.name}-without-{digest}")
+    settings = replace(full, index_dir=target / "index", corpus_dir=target / "corpus")
+    if not settings.index_dir.exists():
+        partial = target / "index.partial"
+        shutil.rmtree(partial, ignore_errors=True)
+        shutil.copytree(full.index_dir, partial, ignore=shutil.ignore_patterns("write.lock"))
+        partial.rename(settings.index_dir)
+    build_index(settings, without(dataset, left_out), progress)
+    return settings
+
+
 def select(questions: list[Question], turns: str, limit: int | None) -> list[Question]:
     if turns == "first":
         questions = [q for q in questions if not q.history]
@@ -175,11 +228,20 @@ def evaluate(
     against: Path | None = None,
     rewrite: bool = True,
     progress: bool | None = None,
+    articles: str = "all",
+    leave_out: int = 0,
+    seed: int = 0,
+    min_confidence: float | None = None,
+    details: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Retrieval table, answer metrics and abstention for one dataset.
 
     With ``against``, the questions are asked of the *other* dataset's articles,
     where none is answerable: the answered fraction is the false-answer rate.
+    ``articles`` keeps to one half of the train/test split; ``leave_out`` N of
+    those articles (chosen with ``seed``) are kept out of the index, so their
+    questions are on-topic but unanswerable (hard negatives). ``details``, when
+    given, receives one record per question (confidence, correct) for curves.
     """
     from tqdm import tqdm
 
@@ -191,40 +253,121 @@ def evaluate(
     index_source = load_dataset(against) if against else dataset
     index_settings = eval_settings(settings, against or dataset_path, index_source)
     build_index(index_settings, index_source, show)
-    questions = select(dataset.questions, turns, limit)
+    pool = set(article_pool(dataset, articles))
+    left_out = choose_left_out(sorted(pool), leave_out, seed) if leave_out and not against else []
+    index_settings = leave_out_index(index_settings, index_source, left_out, show)
+    questions = select([q for q in dataset.questions if q.article in pool], turns, limit)
     if against:
         questions = [replace(q, answerable=False) for q in questions]
+    gone = set(left_out)
+    questions = [replace(q, answerable=False) if q.article in gone else q for q in questions]
     if not questions:
         raise InputError("no questions selected")
     index = Index(index_settings)
     retriever = Retriever(index)
     answerer = default_answerer(index)
+    if min_confidence is not None:
+        answerer = answerer.with_min_confidence(min_confidence)
 
     ranks: dict[str, list[int | None]] = {m: [] for m in MODES}
     answers: list[tuple[Question, Answer, float]] = []
     for q in tqdm(questions, desc="questions", disable=not show, file=sys.stderr, leave=False):
         query = standalone(q.text, q.history) if rewrite else q.text
-        if not against:
+        if q.answerable:
             for mode in MODES:
                 hits = retriever.search(query, 10, Filters(), mode)  # type: ignore[arg-type]
                 ranks[mode].append(_first_correct(hits, q))
         t0 = time.perf_counter()
         answer = answer_with(index, retriever, answerer, q.text, list(q.history) if rewrite else [], 5, Filters())
         answers.append((q, answer, time.perf_counter() - t0))
+        if details is not None:
+            details.append({"qid": q.qid, "article": q.article, "answerable": q.answerable,
+                            "abstained": answer.abstained, "confidence": answer.confidence,
+                            "contains_gold": q.answerable and contains_any(answer.text, q.answers)})
     index.close()
 
     report: dict[str, Any] = {
         "dataset": str(dataset_path),
         "index_of": str(against or dataset_path),
-        "articles_indexed": len(index_source.articles),
+        "articles_indexed": len(index_source.articles) - len(left_out),
         "questions": len(questions),
         "turns": turns,
         "rewrite": rewrite,
+        "articles": articles,
+        "left_out": left_out,
+        "seed": seed,
     }
-    if not against:
+    if any(ranks.values()):
         report["retrieval"] = {m: _retrieval_metrics(r) for m, r in ranks.items()}
     report["answers"] = _answer_metrics(answers)
+    if left_out:
+        hard = [a for q, a, _ in answers if q.article in gone]
+        report["answers"]["answered_left_out"] = _rate(sum(not a.abstained for a in hard), len(hard))
     return report
+
+
+def change_of_subject(
+    dataset_path: Path,
+    *,
+    settings: Settings,
+    limit: int | None = 300,
+    articles: str = "all",
+    seed: int = 0,
+    progress: bool | None = None,
+) -> dict[str, Any]:
+    """Pairs of questions from different articles: the second asked after the first vs. asked alone.
+
+    A self-contained question must not lose its article because an unrelated turn came
+    before it. The first turn's history is (question, the answer the assistant gave).
+    Only first turns (self-contained questions) are used.
+    """
+    from tqdm import tqdm
+
+    from .api import answer_with, default_answerer
+    from .retrieval import Filters, Retriever
+
+    show = sys.stderr.isatty() if progress is None else progress
+    dataset = load_dataset(dataset_path)
+    index_settings = eval_settings(settings, dataset_path, dataset)
+    build_index(index_settings, dataset, show)
+    pool = set(article_pool(dataset, articles))
+    firsts = [q for q in dataset.questions if q.article in pool and not q.history and q.answerable]
+    rng = random.Random(seed)
+    rng.shuffle(firsts)
+    pairs: list[tuple[Question, Question]] = []
+    for second in firsts:
+        others = [q for q in firsts if q.article != second.article]
+        if others:
+            pairs.append((rng.choice(others), second))
+        if limit and len(pairs) >= limit:
+            break
+    if not pairs:
+        raise InputError("no pairs of questions from different articles")
+    index = Index(index_settings)
+    retriever = Retriever(index)
+    answerer = default_answerer(index)
+    rows: dict[str, list[tuple[bool, bool]]] = {"alone": [], "after_other": []}
+    rewritten = 0
+    for first, second in tqdm(pairs, desc="pairs", disable=not show, file=sys.stderr, leave=False):
+        previous = answer_with(index, retriever, answerer, first.text, [], 5, Filters())
+        history = [(first.text, previous.text)]
+        for label, turns in (("alone", []), ("after_other", history)):
+            answer = answer_with(index, retriever, answerer, second.text, turns, 5, Filters())
+            found = _first_correct(answer.hits, second)
+            rows[label].append((found is not None, contains_any(answer.text, second.answers)))
+            if turns and answer.query != second.text:
+                rewritten += 1
+    index.close()
+    n = len(pairs)
+    return {
+        "dataset": str(dataset_path),
+        "articles": articles,
+        "pairs": n,
+        "seed": seed,
+        "history_used": _rate(rewritten, n),
+        **{label: {"recall@5": _rate(sum(r for r, _ in rs), n), "contains_gold": _rate(sum(c for _, c in rs), n)}
+           for label, rs in rows.items()},
+    }
 
 
 def _first_correct(hits: Sequence[Any], q: Question) -> int | None:
@@ -261,6 +404,7 @@ def _answer_metrics(results: list[tuple[Question, Answer, float]]) -> dict[str, 
         "citations": len(citations),
         "unanswerable": len(unanswerable),
         "answered_unanswerable": _rate(sum(not a.abstained for _, a in unanswerable), len(unanswerable)),
+        "mean_confidence_answered": round(sum(a.confidence for _, a in given) / len(given), 4) if given else None,
         "latency_p50_ms": round(1000 * latencies[len(latencies) // 2], 1) if latencies else None,
     }
     return out
@@ -276,8 +420,11 @@ def _rate(part: int, whole: int) -> float | None:
 
 def format_report(report: dict[str, Any]) -> str:
     lines = [f"{report['dataset']} ({report['questions']} questions, turns={report['turns']}, "
-             f"rewrite={report['rewrite']}) against an index of {report['articles_indexed']} articles "
-             f"from {report['index_of']}"]
+             f"rewrite={report['rewrite']}, articles={report['articles']}) against an index of "
+             f"{report['articles_indexed']} articles from {report['index_of']}"]
+    if report["left_out"]:
+        lines.append(f"left out of the index (seed {report['seed']}): {len(report['left_out'])} articles, "
+                     f"{report['answers']['unanswerable']} of their questions asked")
     if "retrieval" in report:
         lines.append(f"{'retrieval':<10}{'R@1':>8}{'R@5':>8}{'R@10':>8}{'MRR@10':>8}")
         for mode, m in report["retrieval"].items():
@@ -285,4 +432,6 @@ def format_report(report: dict[str, Any]) -> str:
                          f"{m['mrr@10']:>8.3f}")
     a = report["answers"]
     lines.append("answers: " + ", ".join(f"{k}={v}" for k, v in a.items()))
+    lines.append(f"false abstention (answerable, article indexed): {a['abstained_on_answerable']}; "
+                 f"false answers (article not indexed): {a['answered_unanswerable']}")
     return "\n".join(lines)

@@ -6,6 +6,9 @@ will take their instructions from here too.
 
 NO_ANSWER = "The indexed articles don't answer this question."
 
+# Shown before an answer whose confidence is below answering.WEAK_CONFIDENCE (UI and CLI).
+WEAK_ANSWER = "Weak answer (about {percent}% likely to hold what you asked):"
+
 EMPTY_QUESTION = "The question is empty: type a question about the indexed articles."
 MAX_QUESTION_CHARS = 2000
 TOO_LONG = (

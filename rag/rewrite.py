@@ -2,8 +2,12 @@
 
 "How much did it cost?" after "When did the harbour bridge reopen?" is useless to a
 search engine. Without an LLM we cannot truly resolve pronouns, so we do what
-helps retrieval most: when a question leans on earlier turns (a pronoun, or
-too few content words), we add the names and key words of the latest turns.
+helps retrieval most: when a question lacks what it needs to stand alone (it has
+an unresolved pronoun and no name of its own, or too few content words), we add
+the names and key words of the latest turns. A self-contained question ("Who won
+the Gold Cup in 2019?") is searched as asked, whatever came before it; and when
+history is added, ``api.answer_with`` fuses that search with the question's own,
+so a wrong guess cannot bury the right article.
 """
 
 from __future__ import annotations
@@ -13,18 +17,34 @@ from collections.abc import Sequence
 
 from .text import STOPWORDS, words
 
-REFERRING = frozenset(
-    "he she it they them him his her hers its their theirs this that these those there then such "
-    "the former latter same deal".split()
+# Words that point back at something said earlier. Not articles such as "the": a question
+# that says "the Gold Cup" names its subject.
+PRONOUNS = frozenset(
+    "he she it they them him his her hers its their theirs this these those there former latter".split()
 )
 _NAME = re.compile(r"\b[A-Z][\w'’-]*(?:\s+(?:of\s+|the\s+)?[A-Z][\w'’-]*)*")
+_OWN_NAME = re.compile(r"(?<!^)\b[A-Z][\w'’-]*|\d")
+MIN_CONTENT_WORDS = 3  # fewer, with no name of its own: the question leans on the conversation
 MAX_CONTEXT_TERMS = 8
 
 
+def content_words(question: str) -> list[str]:
+    return [w for w in words(question) if w not in STOPWORDS and len(w) > 2]
+
+
+def has_own_name(question: str) -> bool:
+    """A name (a capitalised word after the first) or a number of its own."""
+    return any(m.group().lower() not in STOPWORDS for m in _OWN_NAME.finditer(question.strip()))
+
+
 def needs_context(question: str) -> bool:
-    tokens = words(question)
-    content = [w for w in tokens if w not in STOPWORDS]
-    return len(content) < 3 or any(w in REFERRING for w in tokens)
+    """Does the question lack something only the conversation can supply?"""
+    content = content_words(question)
+    if len(content) < 2:
+        return True  # "Why?", "What else happened?"
+    if has_own_name(question):
+        return False
+    return any(w in PRONOUNS for w in words(question)) or len(content) < MIN_CONTENT_WORDS
 
 
 def context_terms(history: Sequence[tuple[str, str]]) -> list[str]:

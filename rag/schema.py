@@ -118,12 +118,16 @@ class Answer:
     generated: int = 0  # sentences the model wrote
     removed: int = 0  # of those, removed because no retrieved passage supports them
     repointed: int = 0  # kept, but cited to a different passage than the model named
+    # Estimated probability that the answer holds what was asked (calibrated on held-out articles, see
+    # docs/confidence.md); 0.0 for abstentions and for answerers that do not estimate it.
+    confidence: float = 0.0
 
     def to_json(self, question: str) -> dict[str, object]:
         return {
             "question": question,
             "answer": self.text,
             "abstained": self.abstained,
+            "confidence": round(self.confidence, 3),
             "citations": [c.to_json() for c in self.citations],
             "search_query": self.query or question,
             "notice": self.notice,

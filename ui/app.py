@@ -92,6 +92,7 @@ watch('value', reveal);
 CSS = """
 .answer, .question { white-space: pre-wrap; }
 .answer.abstained { font-style: italic; }
+.answer.weak .weak-note { color: #b45309; font-weight: 600; }
 .answer.streaming::after { content: "▍"; opacity: 0.6; }
 a.cite { color: var(--color-accent); font-weight: 600; text-decoration: none; cursor: pointer; padding: 0 1px; }
 a.cite:hover, a.cite:focus { text-decoration: underline; }
@@ -231,6 +232,7 @@ class Chat:
         until: str | None,
         sources: Sequence[str] | None,
         answerer: str | None = None,
+        min_confidence: float | None = None,
     ) -> Iterator[tuple[Any, ...]]:
         """Stream the answer into the chat as each sentence is verified; the panel lists the sources.
 
@@ -248,6 +250,7 @@ class Chat:
                     until=(until or "").strip() or None,
                     sources=list(sources or []) or None,
                     answerer=answerer or None,
+                    min_confidence=None if min_confidence is None else float(min_confidence),
                     settings=self.settings,
                 )
             )
@@ -283,11 +286,12 @@ class Chat:
             chat[-1] = {"role": "assistant", "content": render.render_abstained(answer.text)}
         else:
             numbers = [c.n for c in answer.citations]
-            chat[-1] = {"role": "assistant", "content": render.render_answer(answer.text, turn, numbers)}
+            chat[-1] = {"role": "assistant",
+                        "content": render.render_answer(answer.text, turn, numbers, confidence=answer.confidence)}
         citations = [c.to_json() for c in answer.citations]
         turns.append(
             {"question": question, "answer": answer.text, "abstained": answer.abstained, "citations": citations,
-             "notice": answer.notice}
+             "notice": answer.notice, "confidence": answer.confidence}
         )
         yield chat, turns, "", render.render_panel(citations, turn), render.render_status(answer.notice)
 
@@ -326,6 +330,7 @@ class Chat:
         until: str = "",
         sources: list[str] | None = None,
         answerer: str = "",
+        min_confidence: float | None = None,
     ) -> dict[str, Any]:
         """Answer a question from the indexed articles: the same JSON as `rag ask --json`.
 
@@ -340,6 +345,7 @@ class Chat:
                     until=until or None,
                     sources=sources or None,
                     answerer=answerer or None,
+                    min_confidence=min_confidence,
                     settings=self.settings,
                 )
             )
@@ -438,6 +444,13 @@ class Chat:
 # --------------------------------------------------------------------------- layout
 
 
+def default_min_confidence() -> float:
+    """The answer model's calibrated threshold: the slider starts where `ask()` does."""
+    from rag.decision import load_model
+
+    return round(load_model().min_confidence, 2)
+
+
 def build_app(settings: Settings) -> gr.Blocks:
     chat = Chat(settings)
     # delete_cache: Gradio's copies of uploads are removed after an hour (the saved articles stay).
@@ -486,6 +499,10 @@ def build_app(settings: Settings) -> gr.Blocks:
                             "sentence checked against the articles)",
                             elem_id="answerer",
                         )
+                        min_confidence = gr.Slider(
+                            0.0, 1.0, value=default_min_confidence(), step=0.01, elem_id="min-confidence",
+                            label="Minimum confidence (lower: more answers, more of them wrong; weak ones are marked)",
+                        )
                     clear = gr.Button("New conversation", variant="secondary", size="sm", elem_id="new-conversation")
                 with gr.Column(scale=2):
                     panel = gr.HTML(
@@ -522,7 +539,7 @@ def build_app(settings: Settings) -> gr.Blocks:
         private: dict[str, Any] = {"api_visibility": "private"}
         question.submit(
             chat.respond,
-            [question, chatbot, turns, since, until, sources, answerer],
+            [question, chatbot, turns, since, until, sources, answerer, min_confidence],
             [chatbot, turns, question, panel, status],
             **private,
         )

@@ -14,6 +14,8 @@ from html import escape
 from typing import Any
 from urllib.parse import urlsplit
 
+from rag.answering import WEAK_CONFIDENCE
+from rag.prompts import WEAK_ANSWER
 from rag.schema import Document
 
 CITATION = re.compile(r"\[(\d+)\]")
@@ -55,10 +57,13 @@ def cite_link(turn: int, n: int) -> str:
     return f'<a class="cite" href="#cite-{turn}-{n}" title="Show source {n}" role="button">[{n}]</a>'
 
 
-def render_answer(text: str, turn: int, numbers: Sequence[int], *, complete: bool = True) -> str:
+def render_answer(
+    text: str, turn: int, numbers: Sequence[int], *, complete: bool = True, confidence: float | None = None
+) -> str:
     """Answer text with each known ``[n]`` made a citation link; the rest escaped.
 
     ``complete`` is false while the text is still streaming (CSS shows a cursor; tests wait for it).
+    An answer with a ``confidence`` below WEAK_CONFIDENCE is marked weak, with its confidence.
     """
     known = set(numbers)
     out: list[str] = []
@@ -72,6 +77,9 @@ def render_answer(text: str, turn: int, numbers: Sequence[int], *, complete: boo
         last = match.end()
     out.append(esc(text[last:]))
     state = "complete" if complete else "streaming"
+    if confidence is not None and confidence < WEAK_CONFIDENCE:
+        note = esc(WEAK_ANSWER.format(percent=round(100 * confidence)))
+        return f'<div class="answer weak {state}"><span class="weak-note">{note}</span> {"".join(out)}</div>'
     return f'<div class="answer {state}">{"".join(out)}</div>'
 
 

@@ -1,0 +1,252 @@
+"""Fit the answer model (rag/models/answer_model.json) on the *train* half of the articles.
+
+Data: SQuAD dev v1.1 and CoQA CNN (../shared/data). Articles are split once by
+`rag.evaluation.split_articles` (seeded); only train articles are used here: the
+index holds the train articles only, and its train articles are left out in two
+folds, so every train question is asked once with its article indexed
+(answerable) and once without it (a hard negative: on-topic, unanswerable).
+
+Every sentence of the retrieved passages becomes a row of features
+(`rag/evidence.py`) labelled 1 when it holds a gold answer of its own question
+in its own article. A logistic regression scores sentences; its best score per
+question is then Platt-calibrated (on out-of-fold scores, grouped by article)
+against whether the quoted answer holds the gold answer; the default threshold
+is the lowest that keeps train false answers (left-out articles) <= --max-false.
+Ablations (grouped cross-validation on train articles only) say which feature
+groups earn their place.
+
+Run (about 10-20 min on the 2-core machine, most of it retrieval and embedding):
+  RAG_CACHE_DIR=/path/cache python bench/train_answer_model.py \
+      --out rag/models/answer_model.json --report bench/results-answer-model.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pickle
+import random
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import GroupKFold
+
+from rag.answering import idf_from_counts
+from rag.api import retrieve
+from rag.evaluation import (
+    Question,
+    build_index,
+    contains_any,
+    eval_settings,
+    leave_out_index,
+    load_dataset,
+    split_articles,
+)
+from rag.evidence import FEATURES, SentenceVectors, candidates, near_duplicate, question_terms
+from rag.retrieval import Filters, Retriever
+from rag.settings import Settings
+from rag.store import Index
+
+GROUPS = {
+    "coverage (sentence, neighbours, chunk)": ["cov_sentence", "cov_neighbours", "cov_chunk", "cov_gap"],
+    "rare names and numbers": ["names_missing_sentence", "names_missing_neighbours", "names_missing_chunk",
+                               "phrase_missing", "phrase_in_chunk"],
+    "answer type": ["type_fit", "type_missing"],
+    "question-sentence embedding similarity": ["similarity_sentence", "similarity_gap"],
+    "retrieval (chunk similarity, score, rank, margin, doc share)": [
+        "similarity_chunk", "retrieval_score", "retrieval_rank", "retrieval_margin", "doc_share"],
+    "other (novel words, question length, sentence length)": ["novel_words", "question_terms", "sentence_length"],
+}  # fmt: skip
+CHUNK_ONLY = ["cov_chunk", "names_missing_chunk", "phrase_in_chunk", "similarity_chunk", "retrieval_score",
+              "retrieval_rank", "retrieval_margin", "doc_share", "question_terms"]
+
+
+@dataclass
+class Row:
+    """One question as asked of one training index."""
+
+    dataset: str
+    qid: str
+    article: str
+    indexed: bool  # its article is in this index and it is answerable
+    x: np.ndarray  # candidates x FEATURES
+    y: np.ndarray  # candidate holds a gold answer of this question, in its article
+    texts: list[str]
+    spans: list[tuple[str, int, int]]
+
+
+def collect(path: Path, settings: Settings, limit: int, later: int, seed: int) -> list[Row]:
+    dataset = load_dataset(path)
+    full = eval_settings(settings, path, dataset)
+    build_index(full, dataset, progress=False)
+    train, test = split_articles(list(dataset.articles))
+    folds = [train[0::2], train[1::2]]
+    rng = random.Random(seed)
+    firsts = [q for q in dataset.questions if q.article in set(train) and not q.history]
+    follow = [q for q in dataset.questions if q.article in set(train) and q.history]
+    chosen: list[Question] = rng.sample(firsts, min(limit, len(firsts))) + rng.sample(follow, min(later, len(follow)))
+    rows: list[Row] = []
+    for k, fold in enumerate(folds):
+        index = Index(leave_out_index(full, dataset, test + fold, progress=False))
+        retriever = Retriever(index)
+        idf = idf_from_counts(index.docs.term_frequency, max(1, index.docs.counts()[1]))
+        vectors = SentenceVectors(index.embedder.embed)
+        gone = set(fold)
+        for i, q in enumerate(chosen):
+            hits, query = retrieve(retriever, q.text, list(q.history), 5, Filters())
+            context = query[len(q.text):] if query != q.text else ""
+            terms = question_terms(q.text, idf, context)
+            if not hits or terms.total <= 0:
+                continue
+            found = candidates(terms, hits, index.embedder.embed_query(q.text), vectors)
+            indexed = q.answerable and q.article not in gone
+            y = [indexed and c.hit.doc_id == q.article and contains_any(c.text, q.answers) for c in found]
+            rows.append(Row(dataset.name, q.qid, q.article, indexed,
+                            np.array([[c.features[f] for f in FEATURES] for c in found]), np.array(y, dtype=int),
+                            [c.text for c in found], [(c.hit.doc_id, c.start, c.end) for c in found]))
+            if i % 200 == 0:
+                print(f"{dataset.name} fold {k}: {i}/{len(chosen)}", file=sys.stderr, flush=True)
+        index.close()
+    return rows
+
+
+def fit(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, LogisticRegression]:
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    model = LogisticRegression(C=1.0, max_iter=2000).fit((x - mean) / scale, y)
+    return mean, scale, model
+
+
+def out_of_fold(rows: list[Row], cols: list[int]) -> list[np.ndarray]:
+    """Sentence scores for every row from a model that never saw the row's article."""
+    groups = np.array([r.article for r in rows])
+    scores: list[np.ndarray] = [np.zeros(0)] * len(rows)
+    for train_idx, test_idx in GroupKFold(n_splits=5).split(np.zeros(len(rows)), groups=groups):
+        x = np.vstack([rows[i].x[:, cols] for i in train_idx])
+        y = np.concatenate([rows[i].y for i in train_idx])
+        mean, scale, model = fit(x, y)
+        for i in test_idx:
+            scores[i] = model.predict_proba((rows[i].x[:, cols] - mean) / scale)[:, 1]
+    return scores
+
+
+def answer_of(row: Row, p: np.ndarray, second_share: float) -> tuple[float, bool]:
+    """Best score and whether the answer (best sentence, plus a second one as `run` adds it) is right."""
+    order = np.argsort(-p, kind="stable")
+    chosen = [order[0]]
+    for j in order[1:]:
+        if len(chosen) == 2 or p[j] < second_share * p[order[0]]:
+            break
+        doc, s, e = row.spans[j]
+        overlap = any(doc == row.spans[c][0] and s < row.spans[c][2] and row.spans[c][1] < e for c in chosen)
+        if not overlap and not any(near_duplicate(row.texts[j], row.texts[c]) for c in chosen):
+            chosen.append(j)
+    return float(p[order[0]]), bool(row.indexed and any(row.y[c] for c in chosen))
+
+
+def logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+def evaluate_scores(rows: list[Row], scores: list[np.ndarray], second_share: float,
+                    max_false: float) -> dict[str, object]:
+    best, right = zip(*(answer_of(r, s, second_share) for r, s in zip(rows, scores, strict=True)), strict=True)
+    best_a, right_a = np.array(best), np.array(right)
+    platt = LogisticRegression(C=100.0).fit(logit(best_a)[:, None], right_a)
+    conf = platt.predict_proba(logit(best_a)[:, None])[:, 1]
+    indexed = np.array([r.indexed for r in rows])
+    threshold = pick_threshold(conf, indexed, max_false)
+    answered = conf >= threshold
+    out: dict[str, object] = {
+        "selection_accuracy": round(float(right_a[indexed].mean()), 4),
+        "auc_right_vs_not": round(float(roc_auc_score(right_a, conf)), 4),
+        "threshold": round(float(threshold), 4),
+        "calibration": [float(platt.coef_[0][0]), float(platt.intercept_[0])],
+    }
+    for name in sorted({r.dataset for r in rows}):
+        m = np.array([r.dataset == name for r in rows])
+        ind, neg = m & indexed, m & ~indexed
+        out[name] = {
+            "false_abstention": round(float((~answered[ind]).mean()), 4),
+            "false_answers": round(float(answered[neg].mean()), 4),
+            "contains_gold": round(float((answered & right_a)[ind].mean()), 4),
+        }
+    return out
+
+
+def pick_threshold(conf: np.ndarray, indexed: np.ndarray, max_false: float) -> float:
+    """The lowest confidence threshold whose false-answer rate on left-out articles is <= max_false."""
+    for t in np.linspace(0.0, 1.0, 201):
+        if (conf[~indexed] >= t).mean() <= max_false:
+            return float(t)
+    return 1.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--squad", type=Path, default=Path("../shared/data/squad-dev-v1.1.json"))
+    parser.add_argument("--coqa", type=Path, default=Path("../shared/data/coqa-cnn.json"))
+    parser.add_argument("--limit", type=int, default=1200, help="SQuAD questions per fold")
+    parser.add_argument("--later", type=int, default=300, help="CoQA later turns per fold")
+    parser.add_argument("--max-false", type=float, default=0.08, help="train false-answer rate for the threshold")
+    parser.add_argument("--second-share", type=float, default=0.8)
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--report", type=Path)
+    args = parser.parse_args()
+    settings = Settings.from_env()
+    rows: list[Row] = []
+    for path, firsts, later in ((args.coqa, 10**6, args.later), (args.squad, args.limit, 0)):
+        cache = settings.cache_dir / f"answer-features-{path.stem}-{firsts}-{later}.pkl"  # features, reused
+        if not cache.exists():
+            cache.write_bytes(pickle.dumps(collect(path, settings, firsts, later, 1)))
+        rows += pickle.loads(cache.read_bytes())
+    print(f"{len(rows)} questions, {sum(len(r.y) for r in rows)} sentences", file=sys.stderr)
+
+    everything = list(range(len(FEATURES)))
+    report: dict[str, object] = {"questions": len(rows), "sentences": sum(len(r.y) for r in rows)}
+    full = evaluate_scores(rows, out_of_fold(rows, everything), args.second_share, args.max_false)
+    report["all features (out-of-fold, train articles)"] = full
+    ablation: dict[str, object] = {}
+    for group, names in GROUPS.items():
+        cols = [i for i, f in enumerate(FEATURES) if f not in names]
+        ablation[f"without {group}"] = evaluate_scores(rows, out_of_fold(rows, cols), args.second_share,
+                                                       args.max_false)
+        print(group, json.dumps(ablation[f"without {group}"]), file=sys.stderr)
+    chunk_cols = [FEATURES.index(f) for f in CHUNK_ONLY]
+    ablation["chunk-level features only"] = evaluate_scores(rows, out_of_fold(rows, chunk_cols),
+                                                            args.second_share, args.max_false)
+    report["ablation"] = ablation
+
+    x = np.vstack([r.x for r in rows])
+    y = np.concatenate([r.y for r in rows])
+    mean, scale, model = fit(x, y)
+    weights = {
+        "about": "rag/decision.py: logistic regression over rag/evidence.py FEATURES, Platt-calibrated best score",
+        "command": "RAG_CACHE_DIR=<cache> python bench/train_answer_model.py --out rag/models/answer_model.json "
+                   f"--report bench/results-answer-model.json --limit {args.limit} --later {args.later} "
+                   f"--max-false {args.max_false}",
+        "trained_on": "train half of the articles (rag.evaluation.split_articles) of SQuAD dev v1.1 and CoQA CNN",
+        "features": list(FEATURES),
+        "mean": [round(float(v), 6) for v in mean],
+        "scale": [round(float(v), 6) for v in scale],
+        "coef": [round(float(v), 6) for v in model.coef_[0]],
+        "intercept": round(float(model.intercept_[0]), 6),
+        "calibration": [round(v, 6) for v in full["calibration"]],  # type: ignore[union-attr]
+        "min_confidence": full["threshold"],
+        "second_share": args.second_share,
+    }
+    report["coefficients (standardised)"] = dict(zip(FEATURES, weights["coef"], strict=True))
+    print(json.dumps(report, indent=1))
+    if args.out:
+        args.out.write_text(json.dumps(weights, indent=1) + "\n")
+    if args.report:
+        args.report.write_text(json.dumps(report, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
