@@ -16,7 +16,11 @@ Per size, each in a fresh process: index wall time, chunks/s, peak RSS, size on 
 and ``ask()`` p50/p95 over 200 SQuAD dev questions; cold `rag ask` and `rag index` on the unchanged
 index (median of 3 whole processes). Writes bench/results-scale.json; bench/report.py renders it.
 
+With --pool-from INDEX (repeatable) the pool and its vectors come from indexes already built with the
+backend (bench_index.py's BBC index, the `rag eval` indexes) instead of embedding the pool again.
+
 Run: .venv/bin/python bench/bench_scale.py --workdir /tmp/scale [--sizes 1000,10000,30000,100000]
+     [--pool-from DIR ...] [--backend onnx]
 """
 
 from __future__ import annotations
