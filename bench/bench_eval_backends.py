@@ -30,12 +30,13 @@ def main() -> None:
         for name, dataset, extra in (("SQuAD dev, 2000 questions", args.squad, ["--limit", "2000"]),
                                      ("CoQA CNN, turn 1", args.coqa, ["--turns", "first"])):
             cmd = ["rag", "eval", str(dataset), *extra, "--embed-backend", backend, "--json"]
-            commands.append(" ".join(cmd))
             if args.collect:
                 path = args.collect / f"{backend}-{'squad' if 'SQuAD' in name else 'coqa1'}.json"
                 if path.exists() and path.stat().st_size:
                     runs[name] = json.loads(path.read_text())
+                    commands.append(" ".join(cmd))
                 continue
+            commands.append(" ".join(cmd))
             out = subprocess.run([sys.executable, "-m", "rag", *cmd[1:]], capture_output=True, text=True,
                                  check=True)
             runs[name] = json.loads(out.stdout)
