@@ -113,11 +113,15 @@ def scale_section() -> list[str]:
     lines = [
         "## Scale curve", "",
         f"`{data['command']}`, backend {data['backend']}. Real text only: a pool of {pool['articles']} real "
-        f"articles (BBC demo, SQuAD dev articles, CoQA CNN stories) = {pool['chunks']} chunks; sizes past the "
+        f"articles = {pool['chunks']} chunks; sizes past the "
         "pool take it again as archive copies (the same article with one line \"(Archive copy k.)\" appended, a "
-        "new id). Vectors: every pool chunk was embedded once for real "
-        f"({pool['distinct_chunk_texts']} texts in {pool['embed_seconds']} s = {pool['embed_chunks_per_second']} "
-        f"chunks/s, load {pool['loadavg_1min']}); the index runs look each chunk's vector up in that table, so "
+        "new id). " + (
+            f"Vectors: those stored in indexes built earlier ({', '.join(pool['vectors_from'])}); embedding "
+            f"share at {pool['embed_chunks_per_second']} chunks/s" if pool.get("vectors_from") else
+            "Vectors: every pool chunk was embedded once for real "
+            f"({pool['distinct_chunk_texts']} texts in {pool['embed_seconds']} s = {pool['embed_chunks_per_second']} "
+            f"chunks/s, load {pool['loadavg_1min']})")
+        + "; the index runs look each chunk's vector up in that table, so "
         "**index s is chunking + storing (Chroma HNSW + SQLite FTS5), without embedding**; the embedding a real "
         "run adds is shown beside it at the measured rate.", "",
         "| chunks | articles | index s (no embedding) | + embedding s (at measured rate) | chunks/s stored | "

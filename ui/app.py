@@ -591,7 +591,7 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 7860, auth
         return 2
     started = time.perf_counter()
     ensure_index(settings)
-    warm_up(settings)
+    warming = warm_up(settings)  # in the background: the page does not wait for the model
     demo = build_app(settings)
     demo.queue(default_concurrency_limit=4)
     try:
@@ -600,6 +600,7 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 7860, auth
         )
     except OSError as exc:
         print(f"error: cannot serve on {host}:{port}: {exc}", file=sys.stderr)
+        warming.join()  # let it finish with the index before the caller closes it
         return 1
     login = " (login required)" if credentials else ""
     print(
