@@ -64,7 +64,7 @@ class Verdict:
     span: Span | None  # the best support, when supported
     lexical: float
     semantic: float | None
-    repointed: bool = False  # supported, but not by a passage the model cited
+    repointed: bool = False  # supported, but not by the passage the model cited (uncited sentences are not counted)
     refusal: bool = False  # the model said the passages don't answer
     candidate: Span | None = None  # the best span, supported or not (for measuring thresholds)
 
@@ -167,7 +167,7 @@ class Verifier:
         sem = float(semantic[best]) if semantic is not None else None
         ok = lex >= self.min_lexical and (sem is None or sem >= self.min_semantic)
         span = self.spans[best] if ok else None
-        repointed = ok and self.spans[best].hit not in cited_hits
+        repointed = ok and bool(cited_hits) and self.spans[best].hit not in cited_hits  # uncited: we cite
         return Verdict(claim, cited, span, lex, sem, repointed=repointed, candidate=self.spans[best])
 
 

@@ -107,6 +107,11 @@ def test_wrong_citation_is_repointed_to_the_passage_that_supports_it() -> None:
     assert verdict.span.text.startswith("A late frost in April")
 
 
+def test_an_uncited_sentence_gets_its_citation_without_counting_as_repointed() -> None:
+    verdict = Verifier(HITS, 2).check("A late frost in April destroyed the blossoms.")
+    assert verdict.supported and not verdict.repointed and verdict.cited == ()
+
+
 def test_unsupported_claim_is_not_supported() -> None:
     verdict = Verifier(HITS, 2).check("The bridge was painted purple by volunteers from Norway [1].")
     assert not verdict.supported
