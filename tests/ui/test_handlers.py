@@ -185,3 +185,13 @@ def test_ask_json_is_the_cli_json(chat: Chat) -> None:
     )
     with pytest.raises(gr.Error, match="k must be a whole number from 1 to 50"):
         chat.ask_json("When did the harbour bridge reopen?", k=0)
+
+
+def test_min_confidence_slider_gives_a_marked_weak_answer(chat: Chat) -> None:
+    question = "What is the boiling point of mercury?"
+    *_, refused = chat.respond(question, [], [], "", "", [])
+    assert "abstained" in refused[0][-1]["content"]
+    *_, weak = chat.respond(question, [], [], "", "", [], 0.0)
+    content = weak[0][-1]["content"]
+    assert 'class="answer weak complete"' in content and "likely to hold what you asked" in content
+    assert 0.0 <= weak[1][0]["confidence"] < 0.5
