@@ -287,7 +287,8 @@ def retrieve(
 
 
 def fuse_hits(first: list[Hit], second: list[Hit], k: int, weight: float) -> list[Hit]:
-    """Weighted sum of two result lists' scores (a hit missing from a list scores 0 there)."""
+    """Weighted sum of two result lists' scores (a hit missing from a list scores 0 there); the best
+    hit of ``second`` (the question's own search) always stays among the ``k``."""
     scores: dict[str, float] = {}
     by_id: dict[str, Hit] = {}
     for hits, w in ((first, weight), (second, 1 - weight)):
@@ -297,6 +298,8 @@ def fuse_hits(first: list[Hit], second: list[Hit], k: int, weight: float) -> lis
             if known is None or h.similarity > known.similarity:
                 by_id[h.chunk_id] = h
     best = sorted(scores, key=lambda i: -scores[i])[:k]
+    if second and second[0].chunk_id not in best and k > 1:
+        best[-1] = second[0].chunk_id
     return [replace(by_id[i], score=round(scores[i], 6)) for i in best]
 
 

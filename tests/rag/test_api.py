@@ -220,3 +220,35 @@ def test_many_reader_threads_while_another_thread_indexes(indexed: Settings, wri
         assert sum(r.result(timeout=600) for r in results) > 0
         written.result(timeout=600)
     assert ask(indexed, "Which ferry line number 3 opened?").citations[0].doc_id == "more/story3.txt"
+
+
+def test_confidence_and_min_confidence(indexed: Settings) -> None:
+    from rag.decision import load_model
+
+    default = load_model().min_confidence
+    sure = ask(indexed, "When did the Kelvinport harbour bridge reopen?")
+    assert not sure.abstained and default <= sure.confidence <= 1.0
+    assert ask(indexed, "When did the Kelvinport harbour bridge reopen?", min_confidence=1.0).abstained
+    off_topic = "What is the boiling point of mercury?"
+    refused = ask(indexed, off_topic)
+    assert refused.abstained and refused.confidence < default
+    weak = ask(indexed, off_topic, min_confidence=0.0)  # the user asked for everything: the best guess, flagged
+    assert not weak.abstained and weak.confidence == pytest.approx(refused.confidence)
+    assert weak.to_json(off_topic)["confidence"] == round(weak.confidence, 3)
+    for bad in (1.5, -0.1, "high", True):
+        with pytest.raises(InputError, match="min_confidence"):
+            rag.ask(off_topic, settings=indexed, min_confidence=bad)  # type: ignore[arg-type]
+
+
+def test_a_second_sentence_is_no_near_duplicate(settings: Settings, write) -> None:
+    story = ("The Ostmark dam will be closed for repairs from June, the water board said on Friday. "
+             "The repairs will cost 30 million euros.")
+    write(settings.corpus_dir / "wire" / "a.txt", "Ostmark dam to close\n\n" + story)
+    write(settings.corpus_dir / "wire" / "b.txt", "Dam closure announced\n\n" + story + " Boats must use the canal.")
+    sync(settings)
+    try:
+        answer = ask(settings, "When will the Ostmark dam close for repairs?")
+        assert not answer.abstained and "from June" in answer.citations[0].quote
+        assert all(c.quote != answer.citations[0].quote for c in answer.citations[1:])
+    finally:
+        api.close_all()

@@ -6,7 +6,7 @@ from dataclasses import replace
 import pytest
 
 from rag.errors import InputError
-from rag.evaluation import evaluate, load_dataset, token_f1
+from rag.evaluation import change_of_subject, choose_left_out, evaluate, load_dataset, split_articles, token_f1
 
 SQUAD = {"version": "1.1", "data": [
     {"title": "Kelvinport_Bridge", "paragraphs": [
@@ -61,3 +61,29 @@ def test_bad_dataset(tmp_path, settings) -> None:
     bad.write_text('{"nope": 1}')
     with pytest.raises(InputError, match="SQuAD or CoQA"):
         evaluate(bad, settings=settings)
+
+
+def test_split_is_by_article_and_seeded() -> None:
+    ids = [f"a{i}" for i in range(10)]
+    train, test = split_articles(ids)
+    assert len(train) == len(test) == 5 and not set(train) & set(test) and set(train) | set(test) == set(ids)
+    assert split_articles(list(reversed(ids))) == (train, test)
+    assert choose_left_out(test, 2, seed=1) == choose_left_out(test, 2, seed=1)
+    with pytest.raises(InputError, match="--leave-out"):
+        choose_left_out(test, 5, seed=1)
+
+
+def test_leave_out_makes_hard_negatives(tmp_path, settings) -> None:
+    squad = tmp_path / "squad.json"
+    squad.write_text(json.dumps(SQUAD))
+    base = replace(settings, cache_dir=tmp_path / "cache")
+    report = evaluate(squad, settings=base, leave_out=1, seed=0)
+    assert report["articles_indexed"] == 1 and len(report["left_out"]) == 1
+    answers = report["answers"]
+    assert answers["answerable"] == 1 and answers["unanswerable"] == 1
+    assert answers["answered_left_out"] == 0.0  # the other article does not answer it
+    assert answers["abstained_on_answerable"] == 0.0
+
+    shift = change_of_subject(squad, settings=base, limit=5)
+    assert shift["pairs"] == 2 and shift["history_used"] == 0.0  # both questions name their subject
+    assert shift["after_other"] == shift["alone"]

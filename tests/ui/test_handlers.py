@@ -205,3 +205,13 @@ def test_hostile_uploads_are_indexed_or_removed_and_never_break_later_ones(
     assert "Added 1 file(s)" in status and "1 added" in status and "0 files skipped" in status
     status, *_ = chat.reindex()
     assert "Corpus re-indexed" in status and "0 files skipped" in status
+
+
+def test_min_confidence_slider_gives_a_marked_weak_answer(chat: Chat) -> None:
+    question = "What is the boiling point of mercury?"
+    *_, refused = chat.respond(question, [], [], "", "", [])
+    assert "abstained" in refused[0][-1]["content"]
+    *_, weak = chat.respond(question, [], [], "", "", [], min_confidence=0.0)
+    content = weak[0][-1]["content"]
+    assert 'class="answer weak complete"' in content and "likely to hold what you asked" in content
+    assert 0.0 <= weak[1][0]["confidence"] < 0.5

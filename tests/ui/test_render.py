@@ -96,3 +96,13 @@ def test_long_documents_show_the_quote_with_context_around_it() -> None:
     assert '<mark id="quote">Quoted sentence.</mark>' in html
     assert len(html) < 2 * render.CONTEXT_CHARS + 1000
     assert html.count("…") == 2
+
+
+def test_weak_answers_are_marked_with_their_confidence() -> None:
+    from ui import render
+
+    weak = render.render_answer("Maybe this. [1]", 0, [1], confidence=0.31)
+    assert 'class="answer weak complete"' in weak and "about 31% likely" in weak and 'href="#cite-0-1"' in weak
+    sure = render.render_answer("Surely this. [1]", 0, [1], confidence=0.93)
+    assert "weak" not in sure
+    assert "weak" not in render.render_answer("No confidence given. [1]", 0, [1])
