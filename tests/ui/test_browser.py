@@ -15,7 +15,9 @@ NO_ANSWER = "The indexed articles don't answer this question."
 
 
 def quote_of(answer: str, n: int = 1) -> str:
-    """The extractive answer is "<quote> [1] <quote> [2]": the sentence just before ``[n]``."""
+    """The extractive answer is "<quote> [1] <quote> [2]" (after the note of a weak answer): the
+    sentence just before ``[n]``."""
+    answer = re.sub(r"^Weak answer \(about \d+% likely to hold what you asked\):\s*", "", answer)
     parts = re.split(r"\s*\[\d+\]\s*", answer)
     return parts[n - 1].strip()
 
