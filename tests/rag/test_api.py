@@ -173,6 +173,7 @@ def test_answers_see_articles_indexed_by_another_process(indexed: Settings, writ
     assert ask(indexed, "Who won the national chess title?").citations[0].doc_id == "local/chess.txt"
 
 
+@pytest.mark.slow
 def test_confidence_and_min_confidence(indexed: Settings) -> None:
     from rag.decision import load_model
 
@@ -191,6 +192,7 @@ def test_confidence_and_min_confidence(indexed: Settings) -> None:
             rag.ask(off_topic, settings=indexed, min_confidence=bad)  # type: ignore[arg-type]
 
 
+@pytest.mark.slow
 def test_a_second_sentence_is_no_near_duplicate(settings: Settings, write) -> None:
     story = ("The Ostmark dam will be closed for repairs from June, the water board said on Friday. "
              "The repairs will cost 30 million euros.")

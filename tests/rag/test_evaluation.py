@@ -72,6 +72,7 @@ def test_split_is_by_article_and_seeded() -> None:
         choose_left_out(test, 5, seed=1)
 
 
+@pytest.mark.slow
 def test_leave_out_makes_hard_negatives(tmp_path, settings) -> None:
     squad = tmp_path / "squad.json"
     squad.write_text(json.dumps(SQUAD))

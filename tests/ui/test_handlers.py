@@ -187,6 +187,7 @@ def test_ask_json_is_the_cli_json(chat: Chat) -> None:
         chat.ask_json("When did the harbour bridge reopen?", k=0)
 
 
+@pytest.mark.slow
 def test_min_confidence_slider_gives_a_marked_weak_answer(chat: Chat) -> None:
     question = "What is the boiling point of mercury?"
     *_, refused = chat.respond(question, [], [], "", "", [])
