@@ -106,6 +106,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
     parser.add_argument("--docs", type=Path, default=Path("docs"))
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--squad-limit", type=int, default=1000, help="SQuAD test questions (a fixed sample)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     settings = Settings.from_env()
@@ -113,6 +114,7 @@ def main() -> None:
     results: dict[str, list[dict[str, Any]]] = {}
     report: dict[str, Any] = {"threshold": threshold, "seed": args.seed}
     for name, (file, turns, leave_out, limit) in RUNS.items():
+        limit = args.squad_limit if name == "squad" else limit
         details: list[dict[str, Any]] = []
         run = evaluate(args.data / file, settings=settings, turns=turns, limit=limit, articles="test",
                        leave_out=leave_out, seed=args.seed, min_confidence=0.0, details=details, progress=False)

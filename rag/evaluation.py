@@ -245,7 +245,7 @@ def evaluate(
     """
     from tqdm import tqdm
 
-    from .api import answer_with, default_answerer
+    from .api import answer_with, default_answerer, retrieve
     from .retrieval import Filters, Retriever
 
     show = sys.stderr.isatty() if progress is None else progress
@@ -275,7 +275,10 @@ def evaluate(
         query = standalone(q.text, q.history) if rewrite else q.text
         if q.answerable:
             for mode in MODES:
-                hits = retriever.search(query, 10, Filters(), mode)  # type: ignore[arg-type]
+                if mode == "hybrid":  # what `ask` searches: follow-ups fused with the question's own search
+                    hits, _ = retrieve(retriever, q.text, list(q.history) if rewrite else [], 10, Filters())
+                else:
+                    hits = retriever.search(query, 10, Filters(), mode)  # type: ignore[arg-type]
                 ranks[mode].append(_first_correct(hits, q))
         t0 = time.perf_counter()
         answer = answer_with(index, retriever, answerer, q.text, list(q.history) if rewrite else [], 5, Filters())
