@@ -1,4 +1,4 @@
-"""Fit the answer model (rag/models/answer_model.json) on the *train* half of the articles.
+"""Fit the answer model (rag/weights/answer_model.json) on the *train* half of the articles.
 
 Data: SQuAD dev v1.1 and CoQA CNN (../shared/data). Articles are split once by
 `rag.evaluation.split_articles` (seeded); only train articles are used here: the
@@ -18,7 +18,7 @@ groups earn their place.
 
 Run (about 10-20 min on the 2-core machine, most of it retrieval and embedding):
   RAG_CACHE_DIR=/path/cache python bench/train_answer_model.py \
-      --out rag/models/answer_model.json --report bench/results-answer-model.json
+      --out rag/weights/answer_model.json --report bench/results-answer-model.json
 """
 
 from __future__ import annotations
@@ -266,7 +266,7 @@ def main() -> None:
     mean, scale, model = fit(x, y)
     weights = {
         "about": "rag/decision.py: logistic regression over rag/evidence.py FEATURES, Platt-calibrated best score",
-        "command": "RAG_CACHE_DIR=<cache> python bench/train_answer_model.py --out rag/models/answer_model.json "
+        "command": "RAG_CACHE_DIR=<cache> python bench/train_answer_model.py --out rag/weights/answer_model.json "
                    f"--report bench/results-answer-model.json --limit {args.limit} --later {args.later} "
                    f"--max-false {args.max_false}",
         "trained_on": "train half of the articles (rag.evaluation.split_articles) of SQuAD dev v1.1 and CoQA CNN",

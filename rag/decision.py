@@ -5,7 +5,7 @@ A logistic regression over the sentence features of ``rag/evidence.py``, fitted 
 included: questions whose article was left out of the index), then a Platt
 calibration of the best sentence's score against whether the answer was right.
 Inference is plain numpy over the small committed weights in
-``rag/models/answer_model.json`` (the command that reproduces them is in the file).
+``rag/weights/answer_model.json`` (the command that reproduces them is in the file).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import numpy as np
 
 from .errors import ConfigError
 
-MODEL_PATH = Path(__file__).parent / "models" / "answer_model.json"
+MODEL_PATH = Path(__file__).parent / "weights" / "answer_model.json"
 
 
 @dataclass(frozen=True)
