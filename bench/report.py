@@ -49,7 +49,7 @@ def backend_section() -> list[str]:
         f"(of {data['articles_imported']}), one process. Bare torch encode (sentence-transformers, batch 8) "
         f"of the same chunk texts: {data['torch_bare_encode_seconds']} s (mean of "
         f"{data['torch_bare_encode_seconds_before_after']} s, before the first and after the last index run). "
-        f"Peak RSS of the whole run {data['peak_rss_mb']} MB.", "",
+        f"Peak RSS of the whole run {data['peak_rss_mb']} MB. {data.get('note', '')}", "",
         "| backend | index s | chunks/s | speed-up vs bare torch encode | index / own bare encode | "
         "cosine to torch (mean / 5th pct / min) | one new article, cold `rag index` s | load avg |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
@@ -77,9 +77,10 @@ def eval_section() -> list[str]:
                             f"{m['recall@10']:.3f} | {m['mrr@10']:.3f} | {report['answers']['latency_p50_ms']} |")
     if not rows:
         return []
-    cmd = load("results-eval-onnx.json") or load("results-eval-torch.json")
+    commands = [c for b in ("torch", "onnx", "onnx-int8") for c in (load(f"results-eval-{b}.json") or {}).get(
+        "commands", [])]
     return ["## Embedding backends: retrieval quality (`rag eval`)", "",
-            f"Commands: {'; '.join(f'`{c}`' for c in cmd['commands'])} (one cached eval index per backend).", "",
+            f"Commands: {'; '.join(f'`{c}`' for c in commands)} (one cached eval index per backend).", "",
             "| data | backend | retriever | R@1 | R@5 | R@10 | MRR@10 | ask p50 ms |",
             "| --- | --- | --- | --- | --- | --- | --- | --- |", *sorted(rows), ""]
 
