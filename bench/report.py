@@ -49,7 +49,7 @@ def backend_section() -> list[str]:
         f"(of {data['articles_imported']}), one process. Bare torch encode (sentence-transformers, batch 8) "
         f"of the same chunk texts: {data['torch_bare_encode_seconds']} s (mean of "
         f"{data['torch_bare_encode_seconds_before_after']} s, before the first and after the last index run). "
-        f"Peak RSS of the whole run {data['peak_rss_mb']} MB.", "",
+        f"Peak RSS of the whole run {data['peak_rss_mb']} MB. {data.get('note', '')}", "",
         "| backend | index s | chunks/s | speed-up vs bare torch encode | index / own bare encode | "
         "cosine to torch (mean / 5th pct / min) | one new article, cold `rag index` s | load avg |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
@@ -77,9 +77,10 @@ def eval_section() -> list[str]:
                             f"{m['recall@10']:.3f} | {m['mrr@10']:.3f} | {report['answers']['latency_p50_ms']} |")
     if not rows:
         return []
-    cmd = load("results-eval-onnx.json") or load("results-eval-torch.json")
+    commands = [c for b in ("torch", "onnx", "onnx-int8") for c in (load(f"results-eval-{b}.json") or {}).get(
+        "commands", [])]
     return ["## Embedding backends: retrieval quality (`rag eval`)", "",
-            f"Commands: {'; '.join(f'`{c}`' for c in cmd['commands'])} (one cached eval index per backend).", "",
+            f"Commands: {'; '.join(f'`{c}`' for c in commands)} (one cached eval index per backend).", "",
             "| data | backend | retriever | R@1 | R@5 | R@10 | MRR@10 | ask p50 ms |",
             "| --- | --- | --- | --- | --- | --- | --- | --- |", *sorted(rows), ""]
 
@@ -122,9 +123,11 @@ def scale_section() -> list[str]:
             f"({pool['distinct_chunk_texts']} texts in {pool['embed_seconds']} s = {pool['embed_chunks_per_second']} "
             f"chunks/s, load {pool['loadavg_1min']})")
         + "; the index runs look each chunk's vector up in that table, so "
-        "**index s is chunking + storing (Chroma HNSW + SQLite FTS5), without embedding**; the embedding a real "
+        "**index s is chunking + storing (Chroma HNSW + SQLite FTS5) + embedding only the chunks missing from the "
+        "table (see the notes)**; the embedding a real "
         "run adds is shown beside it at the measured rate.", "",
-        "| chunks | articles | index s (no embedding) | + embedding s (at measured rate) | chunks/s stored | "
+        "| chunks | articles | index s (table vectors; misses embedded for real) | + embedding s (at measured rate) | "
+        "chunks/s stored | "
         "peak RSS MB | disk MB | search p50/p95 ms | ask p50/p95 ms | cold `rag ask` s (CPU s) | "
         "`rag index` unchanged s (CPU s) | load avg |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
@@ -150,7 +153,8 @@ def plot_scale(data: dict[str, Any]) -> None:
 
     sizes = [r["index"]["chunks"] for r in data["sizes"]]
     fig, ax = plt.subplots(figsize=(5.5, 4))
-    ax.loglog(sizes, [r["index"]["index_seconds"] for r in data["sizes"]], "o-", label="index (no embedding)")
+    ax.loglog(sizes, [r["index"]["index_seconds"] for r in data["sizes"]], "o-",
+              label="index (table vectors; misses embedded)")
     ax.loglog(sizes, [r["index"]["embed_seconds_at_measured_rate"] for r in data["sizes"]], "s--",
               label="embedding at measured rate")
     ax.loglog(sizes, [r["cold_index_unchanged"]["median_s"] for r in data["sizes"]], "^-",
