@@ -172,7 +172,7 @@ def ensure_index(settings: Settings) -> None:
 def warm_up(settings: Settings) -> threading.Thread:
     """Load the model and the index in the background while Gradio starts, so the page comes first.
 
-    A question asked before it finishes waits for it (the library lock), then is as fast as the next.
+    A question asked before it finishes waits for the model to load (the embedder's lock).
     """
 
     def run() -> None:
