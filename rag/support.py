@@ -22,9 +22,10 @@ from .prompts import NO_ANSWER
 from .schema import Hit
 from .text import content_stems
 
-# Measured with `python bench/measure_support.py` (results in bench/results-support.json): claims built
-# from SQuAD questions and their gold answers, scored against the gold sentence (supported) and against the
-# best sentence of other articles (unsupported), on articles not used to choose the values.
+# PROVISIONAL: set by hand, not yet measured. The measurement is `python bench/measure_support.py` (claims
+# from SQuAD questions + gold answers, scored against the answer's paragraph vs. the article's other
+# paragraphs; thresholds chosen on half of the articles, reported on the other half, written to
+# bench/results-support.json); its first run did not finish on the shared machine (load ~15-20).
 MIN_LEXICAL = 0.6
 MIN_SEMANTIC = 0.5
 PAIR_PENALTY = 0.02  # a single sentence wins a tie with a two-sentence span that contains it
