@@ -1,15 +1,16 @@
 """Answerers turn retrieved hits into an ``Answer`` with verified citations.
 
-The default ``ExtractiveAnswerer`` needs no LLM: it quotes the sentences of the
-retrieved chunks that best cover the question's words (weighted by how rare
-they are in the index), each followed by its ``[n]``. Because every answer
-sentence *is* its quote, citations are exact by construction, and
-``verify_citations`` checks them against the stored documents anyway, as it
-will for LLM answerers.
+The default ``ExtractiveAnswerer`` needs no LLM: it quotes the sentence of the
+retrieved chunks that the answer model (rag/decision.py over rag/evidence.py
+features) rates most likely to hold the answer, followed by its ``[n]``, or
+abstains below a calibrated confidence. Because every answer sentence *is* its
+quote, citations are exact by construction; ``verify_citations`` checks them
+against the stored documents anyway, as it does for the LLM answerers.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 from collections.abc import Callable, Generator, Sequence
@@ -80,8 +81,7 @@ class ExtractiveAnswerer:
             from .errors import InputError
 
             raise InputError("min_confidence must be between 0 and 1")
-        other = object.__new__(ExtractiveAnswerer)
-        other.__dict__.update(self.__dict__)
+        other = copy.copy(self)
         other.min_confidence = min_confidence
         return other
 
