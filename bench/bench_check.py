@@ -33,14 +33,15 @@ TEXT = ("The harbour bridge reopened on Monday after six weeks of repairs, the c
 
 def build(settings: Settings, size: int) -> SimpleNamespace:
     """Stores of ``size`` chunks; returned as the parts of an ``Index`` that ``check_stores`` uses."""
-    from rag.vectors import VectorStore
+    from rag.catalog import StoredDocument
+    from rag.vectors import VectorStore, chroma_client
 
     index_dir = Path(settings.index_dir)
     index_dir.mkdir(parents=True)
     embedder = get_embedder(settings.resolved_model_path, settings.model_name, "onnx", settings.cache_dir)
     fingerprint = {**embedder.fingerprint, "chunker": "bench-check"}
     docs = DocStore(index_dir / "docs.sqlite")
-    vectors = VectorStore(index_dir / "chroma", ChromaEmbedding(embedder), fingerprint)
+    vectors = VectorStore(chroma_client(settings), ChromaEmbedding(embedder), fingerprint, str(index_dir))
     rng = np.random.default_rng(0)
     per_doc = 5
     for lo in range(0, size, 5000):
@@ -53,7 +54,7 @@ def build(settings: Settings, size: int) -> SimpleNamespace:
         pairs = [(doc, c) for doc, chunks in items for c in chunks]
         v = rng.normal(size=(len(pairs), embedder.dim)).astype(np.float32)
         vectors.upsert(pairs, v / np.linalg.norm(v, axis=1, keepdims=True))
-        docs.replace(items)
+        docs.apply([StoredDocument(d, c, 0.0) for d, c in items], (), store_id="bench", seq=lo)
     return SimpleNamespace(docs=docs, vectors=vectors, embedder=embedder, settings=settings)
 
 

@@ -74,6 +74,7 @@ def cmd_pool_from(args: argparse.Namespace) -> None:
     their stored vectors are the table. The embedding rate is the bare encode rate of bench_index.py.
     """
     from rag.docstore import DocStore
+    from rag.settings import Settings
     from rag.vectors import COLLECTION, chroma_client
 
     work: Path = args.workdir
@@ -89,7 +90,8 @@ def cmd_pool_from(args: argparse.Namespace) -> None:
             records.append({"id": doc.doc_id, "title": doc.title, "text": doc.text, "source": doc.source or "pool"})
             counts[doc.doc_id] = len(docs.chunk_ids(doc_id))
         docs.close()
-        got = chroma_client(index_dir / "chroma").get_collection(COLLECTION).get(include=["documents", "embeddings"])
+        client = chroma_client(Settings.from_env(index_dir=index_dir))
+        got = client.get_collection(COLLECTION).get(include=["documents", "embeddings"])
         for text, vector in zip(got["documents"], got["embeddings"], strict=True):
             if text not in seen:
                 seen.add(text)

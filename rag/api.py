@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .answering import Answerer, ExtractiveAnswerer, abstain, idf_from_counts, verify_citations
-from .errors import InputError, RagError
+from .errors import InputError, RagError, StoreUnavailableError
 from .prompts import EMPTY_QUESTION, MAX_QUESTION_CHARS, TOO_LONG
 from .retrieval import Filters, Mode, Retriever, make_filters
 from .rewrite import standalone
@@ -25,7 +25,7 @@ from .store import Index
 from .text import clean_question
 
 History = Sequence[tuple[str, str]] | Sequence[dict[str, Any]]
-_open: dict[Path, Index] = {}
+_open: dict[tuple[Path, str], Index] = {}
 _opening = threading.Lock()
 MAX_K = 50
 T = TypeVar("T")
@@ -39,7 +39,7 @@ def open_index(settings: Settings | None = None) -> Index:
     other threads may still be reading it; it closes when the last of them lets go.
     """
     settings = settings or Settings.from_env()
-    key = Path(settings.index_dir).resolve()
+    key = (Path(settings.index_dir).resolve(), settings.chroma_url)
     with _opening:
         index = _open.get(key)
         if index is None or index.is_stale():
@@ -55,8 +55,12 @@ def read(settings: Settings | None, call: Callable[[Index], T]) -> T:
         return call(index)
     except RagError:
         raise
-    except Exception:
-        if not index.is_stale():
+    except Exception as exc:
+        import httpx  # what chromadb's HTTP client raises; imported only here, to keep start-up light
+
+        if not index.local and isinstance(exc, (httpx.TransportError, ConnectionError, TimeoutError)):
+            raise StoreUnavailableError(f"the Chroma server at {index.where} did not answer: {exc}") from exc
+        if not index.is_stale(now=True):  # e.g. a collection deleted by another instance's rebuild
             raise
         return call(open_index(settings))
 

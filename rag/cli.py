@@ -15,7 +15,8 @@ Handler = Callable[[argparse.Namespace, Settings], int]
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    flags = {"embed_backend": "embed_backend", "llm_model": "model", "llm_timeout": "timeout"}
+    flags = {"embed_backend": "embed_backend", "llm_model": "model", "llm_timeout": "timeout",
+             "chroma_url": "chroma_url"}
     return Settings.from_env(index_dir=args.index_dir, corpus_dir=args.corpus_dir,
                              **{field: getattr(args, flag, None) for field, flag in flags.items()})
 
@@ -167,6 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--index-dir", type=Path, help="index folder (RAG_INDEX_DIR, default ./index)")
     common.add_argument("--corpus-dir", type=Path, help="article folder (RAG_CORPUS_DIR, default ./corpus)")
+    common.add_argument("--chroma-url", help="a Chroma server, e.g. http://127.0.0.1:8000 (RAG_CHROMA_URL); "
+                        "default: the embedded store in the index folder")
     common.add_argument(
         "--embed-backend", choices=["torch", "onnx", "onnx-int8"],
         help="embedding backend (RAG_EMBED_BACKEND; default: the index's own, or the default for a new index)",

@@ -1,9 +1,11 @@
-"""SQLite beside the Chroma store: documents, chunk offsets and a BM25 index.
+"""The local cache of the index: documents, chunk offsets and a BM25 index in SQLite.
 
-Chroma keeps the vectors; this file keeps what citations are checked against
-(the full document text) and an FTS5 full-text index of the chunks, updated in
-the same transaction as the documents, so lexical search never drifts from the
-stored text.
+Chroma holds the truth (catalog.py: texts, hashes, chunk spans); this file is a copy of it
+built by ``Index.refresh`` and kept current by comparing Chroma's change counter with the
+one recorded here, so it can always be deleted and rebuilt. It exists because Chroma's
+local and single-node modes have no lexical index: the FTS5 index of the chunks is
+updated in the same transaction as the documents, so lexical search never drifts from
+the cached text.
 """
 
 from __future__ import annotations
@@ -11,13 +13,13 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
+from .catalog import StoredDocument
 from .errors import DocumentNotFoundError
 from .schema import Chunk, Document
 
@@ -32,7 +34,8 @@ CREATE TABLE IF NOT EXISTS documents (
     source TEXT NOT NULL,
     path TEXT NOT NULL,
     content_hash TEXT NOT NULL,
-    indexed_at REAL NOT NULL
+    indexed_at REAL NOT NULL,
+    origin TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS documents_path ON documents(path);
 CREATE TABLE IF NOT EXISTS chunks (
@@ -53,6 +56,7 @@ CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
 END;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO meta VALUES ('generation', 0);
+CREATE TABLE IF NOT EXISTS synced (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 _DELETE_TRIGGER = """CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
     INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
@@ -89,6 +93,10 @@ class DocStore:
         self._lock = threading.Lock()
         self.conn.executescript(_SCHEMA)
         self.conn.execute(_DELETE_TRIGGER)
+        columns = {r[1] for r in self.conn.execute("PRAGMA table_info(documents)")}
+        if "origin" not in columns:  # a file from before the cache design: it is rebuilt from Chroma
+            with self.conn:
+                self.conn.execute("ALTER TABLE documents ADD COLUMN origin TEXT NOT NULL DEFAULT ''")
         self.file_id = _file_id(path)
 
     @property
@@ -117,10 +125,15 @@ class DocStore:
 
     # ------------------------------------------------------------------ reads
 
-    def hashes(self) -> dict[str, tuple[str, str]]:
-        """doc_id -> (content_hash, path) for every stored document."""
-        rows = self.conn.execute("SELECT doc_id, content_hash, path FROM documents")
-        return {doc_id: (h, p) for doc_id, h, p in rows}
+    def hashes(self) -> dict[str, tuple[str, str, str]]:
+        """doc_id -> (content_hash, path, origin) for every stored document."""
+        rows = self.conn.execute("SELECT doc_id, content_hash, path, origin FROM documents")
+        return {doc_id: (h, p, o) for doc_id, h, p, o in rows}
+
+    def synced(self) -> tuple[str, int]:
+        """(store id, change number) of the Chroma state this cache holds; ("", -1) when none."""
+        state = dict(self.conn.execute("SELECT key, value FROM synced").fetchall())
+        return state.get("store_id", ""), int(state.get("seq", -1))
 
     def chunk_ids(self, doc_id: str) -> list[str]:
         rows = self.conn.execute("SELECT chunk_id FROM chunks WHERE doc_id = ? ORDER BY idx", (doc_id,))
@@ -225,14 +238,20 @@ class DocStore:
 
     # ------------------------------------------------------------------ writes
 
-    def replace(self, items: Iterable[tuple[Document, list[Chunk]]]) -> None:
-        """Store documents with exactly these chunks, in one transaction."""
-        now = time.time()
+    def apply(
+        self, items: Iterable[StoredDocument], removed: Iterable[str], *, store_id: str, seq: int
+    ) -> None:
+        """Store documents with exactly these chunks and forget ``removed``, in one transaction
+        that also records which Chroma state the cache now holds."""
         with self.conn:
-            for doc, chunks in items:
+            for doc_id in removed:
+                self.conn.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
+                self.conn.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+            for item in items:
+                doc, chunks = item.document, item.chunks
                 self.conn.execute("DELETE FROM chunks WHERE doc_id = ?", (doc.doc_id,))
                 self.conn.execute(
-                    "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         doc.doc_id,
                         doc.title,
@@ -243,13 +262,17 @@ class DocStore:
                         doc.source,
                         doc.path,
                         doc.content_hash,
-                        now,
+                        item.indexed_at,
+                        item.origin,
                     ),
                 )
                 self.conn.executemany(
                     'INSERT INTO chunks (chunk_id, doc_id, idx, start, "end", text) VALUES (?,?,?,?,?,?)',
                     [(c.chunk_id, c.doc_id, c.index, c.start, c.end, c.text) for c in chunks],
                 )
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO synced VALUES (?, ?)", [("store_id", store_id), ("seq", str(seq))]
+            )
             self._changed()
 
     def clear(self) -> None:
@@ -262,13 +285,7 @@ class DocStore:
             self.conn.execute("DELETE FROM documents")
             self.conn.execute("INSERT INTO chunks_fts(chunks_fts) VALUES ('delete-all')")
             self.conn.execute(_DELETE_TRIGGER)
-            self._changed()
-
-    def remove(self, doc_ids: Iterable[str]) -> None:
-        with self.conn:
-            for doc_id in doc_ids:
-                self.conn.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
-                self.conn.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+            self.conn.execute("DELETE FROM synced")
             self._changed()
 
 

@@ -40,6 +40,10 @@ class IndexLockedError(RagError):
     """Another process is writing to the index."""
 
 
+class StoreUnavailableError(RagError):
+    """The Chroma server cannot be reached or refused a request."""
+
+
 class DocumentNotFoundError(RagError):
     """A document id that is not in the index."""
 

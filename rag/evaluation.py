@@ -139,7 +139,8 @@ def eval_settings(base: Settings, dataset_path: Path, dataset: Dataset) -> Setti
     backend = base.embed_backend or DEFAULT_BACKEND  # one cached index per embedding backend
     tag = f"{digest}-{base.chunk_tokens}-{base.chunk_overlap}-{backend}"
     root = base.cache_dir / "eval" / f"{dataset.name}-{tag}"
-    return replace(base, index_dir=root / "index", corpus_dir=root / "corpus", embed_backend=backend)
+    # Always embedded: evaluation indexes must never touch a shared server's index.
+    return replace(base, index_dir=root / "index", corpus_dir=root / "corpus", embed_backend=backend, chroma_url="")
 
 
 def build_index(settings: Settings, dataset: Dataset, progress: bool) -> None:

@@ -2,15 +2,19 @@
 
 Crash safety comes from the order of writes for each batch of documents:
 vectors are upserted (ids are content hashes, so a repeat is harmless), stale
-vectors are deleted, and only then does the SQLite transaction record the
-document's new hash. A run killed at any point leaves the old hash in SQLite,
-so the next run simply redoes that document, with no duplicate chunks.
+vectors are deleted, and only then is the document with its new hash recorded
+(catalog in Chroma, then the change counter, then the local cache). A run
+killed at any point leaves the old hash recorded, so the next run simply redoes
+that document, with no duplicate chunks; its consistency check removes vectors
+the dead run wrote for nothing. One writer at a time: the folder's ``WriteLock``
+and the store's ``Lease`` (which also works across machines sharing a server).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import socket
 import sys
 import time
 import traceback
@@ -21,10 +25,12 @@ from typing import Any
 
 import numpy as np
 
+from .lease import Lease
 from .loaders import FileError, describe, discover, load_file
 from .schema import Chunk, Document
 from .settings import Settings
 from .store import Index, WriteLock, wipe
+from .vectors import chroma_client
 
 
 @dataclass
@@ -111,12 +117,13 @@ def sync(
     show = sys.stderr.isatty() if progress is None else progress
     roots = [Path(p) for p in (paths or [settings.corpus_dir])]
     report = IndexReport()
-    with WriteLock(settings.index_dir):
+    with WriteLock(settings.index_dir), Lease(chroma_client(settings), settings.lease_seconds) as lease:
         if rebuild:
             wipe(settings)
         index = Index(settings, create=True)
         try:
-            _sync(index, roots, report, prune=prune, show=show)
+            _sync(index, roots, report, lease, prune=prune, show=show)
+            lease.check()
             report.consistency = check_stores(index, repair=True)
             report.chunks_total = index.vectors.count()
         finally:
@@ -152,8 +159,14 @@ def check_stores(index: Index, *, repair: bool) -> Consistency:
     return result
 
 
-def _sync(index: Index, roots: list[Path], report: IndexReport, *, prune: bool, show: bool) -> None:
+def origin_of(settings: Settings) -> str:
+    """Which instance's corpus a document came from: with a shared server, a run prunes only its own."""
+    return f"{socket.gethostname()}:{os.path.abspath(settings.corpus_dir)}"
+
+
+def _sync(index: Index, roots: list[Path], report: IndexReport, lease: Lease, *, prune: bool, show: bool) -> None:
     corpus = index.settings.corpus_dir
+    origin = origin_of(index.settings)
     files, errors = discover(roots)
     report.errors.extend(FileError(file_key(Path(e.path), corpus), e.error) for e in errors)
     # A file or folder that could not be read keeps what was indexed from it: never prune under it.
@@ -187,7 +200,7 @@ def _sync(index: Index, roots: list[Path], report: IndexReport, *, prune: bool, 
     report.docs_duplicate = len(report.duplicates)
 
     changed = [doc for doc in unique if stored.get(doc.doc_id, ("", ""))[0] != doc.content_hash]
-    failed = _write(index, changed, report, show)
+    failed = _write(index, changed, report, lease, origin, show)
     report.docs_unchanged = len(unique) - len(changed)
     report.docs_added = sum(1 for d in changed if d.doc_id not in stored and d.doc_id not in failed)
     report.docs_updated = sum(1 for d in changed if d.doc_id in stored and d.doc_id not in failed)
@@ -195,20 +208,25 @@ def _sync(index: Index, roots: list[Path], report: IndexReport, *, prune: bool, 
     if prune:
         scopes = [file_key(r, corpus) for r in roots if r.exists()]
         seen = set(by_id) | failed
+        shared = not index.local  # on a shared server, other instances' documents are not ours to prune
         gone = [
             doc_id
-            for doc_id, (_, path) in stored.items()
+            for doc_id, (_, path, owner) in stored.items()
             if doc_id not in seen and _in_scope(path, scopes) and not _in_scope(path, list(errored_paths))
+            and not (shared and owner != origin)
         ]
-        for doc_id in gone:
-            ids = index.docs.chunk_ids(doc_id)
-            index.vectors.delete(ids)  # vectors first: a crash here is redone next run
-            index.docs.remove([doc_id])
-            report.chunks_deleted += len(ids)
+        ids = [i for doc_id in gone for i in index.docs.chunk_ids(doc_id)]
+        lease.check()
+        index.vectors.delete(ids)  # vectors first: a crash here is redone next run
+        if gone:
+            index.commit([], gone)
+        report.chunks_deleted += len(ids)
         report.docs_removed = len(gone)
 
 
-def _write(index: Index, changed: list[Document], report: IndexReport, show: bool) -> set[str]:
+def _write(
+    index: Index, changed: list[Document], report: IndexReport, lease: Lease, origin: str, show: bool
+) -> set[str]:
     """Chunk, embed and store changed documents, a batch at a time.
 
     Documents are chunked as their batch is reached, so at most one write batch of chunks (and
@@ -222,11 +240,13 @@ def _write(index: Index, changed: list[Document], report: IndexReport, show: boo
         kept, new, vectors = _embed(index, batch, report)
         failed |= {doc.doc_id for doc, _, _ in batch} - {doc.doc_id for doc, _, _ in kept}
         batch = kept
+        lease.check()
         if new:
             index.vectors.upsert(new, vectors)
         stale = [i for doc, chunks, old in batch for i in old - {c.chunk_id for c in chunks}]
         index.vectors.delete(stale)
-        index.docs.replace((doc, chunks) for doc, chunks, _ in batch)
+        if batch:
+            index.commit([(doc, chunks) for doc, chunks, _ in batch], origin=origin)
         report.chunks_added += len(new)
         report.chunks_deleted += len(stale)
         bar.update(len(batch))
@@ -251,7 +271,14 @@ def _plans(index: Index, changed: list[Document], report: IndexReport, failed: s
 
 def _embed(index: Index, batch: list[Plan], report: IndexReport) -> tuple[list[Plan], Items, Any]:
     """Vectors for the batch's new chunks; if the batch fails, each document alone, so
-    only a document that breaks the model is left out."""
+    only a document that breaks the model is left out.
+
+    Chunks whose vectors are stored already (a run killed before it recorded its documents, an
+    index from before the catalog) count as old: ids are content hashes, so the vector is the same.
+    """
+    candidates = [c.chunk_id for _, chunks, old in batch for c in chunks if c.chunk_id not in old]
+    have = index.vectors.existing(candidates)
+    batch = [(doc, chunks, old | (have & {c.chunk_id for c in chunks})) for doc, chunks, old in batch]
     new = [(doc, c) for doc, chunks, old in batch for c in chunks if c.chunk_id not in old]
     try:
         return batch, new, index.embedder.embed([c.text for _, c in new])

@@ -47,6 +47,11 @@ class Settings:
     openai_base_url: str = ""  # e.g. http://127.0.0.1:8080/v1 (llama.cpp server, Ollama, vLLM)
     openai_model: str = ""  # the model name the server expects (llama.cpp ignores it)
     openai_api_key: str = ""  # sent as the bearer token; local servers usually need none
+    # Chroma server (rag/vectors.py): empty keeps the embedded store in RAG_INDEX_DIR/chroma
+    chroma_url: str = ""  # e.g. http://127.0.0.1:8000; RAG_INDEX_DIR then holds only the local cache
+    chroma_token: str = ""  # sent as "Authorization: Bearer <token>" when set
+    sync_seconds: float = 2.0  # how often a reader asks the store whether another instance wrote to it
+    lease_seconds: float = 30.0  # a writer's lease in the store expires this long after its last renewal
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -80,6 +85,10 @@ class Settings:
             raise ConfigError("llm_threads, llm_max_tokens and llm_passages must be at least 1, llm_context 512")
         if self.llm_timeout <= 0:
             raise ConfigError("llm_timeout must be a positive number of seconds")
+        if self.chroma_url and not self.chroma_url.startswith(("http://", "https://")):
+            raise ConfigError(f"chroma_url must start with http:// or https://, not {self.chroma_url!r}")
+        if self.sync_seconds < 0 or self.lease_seconds < 3:
+            raise ConfigError("sync_seconds must be >= 0 and lease_seconds at least 3")
 
     @property
     def resolved_model_path(self) -> str:

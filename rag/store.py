@@ -1,7 +1,9 @@
-"""The on-disk index: Chroma vectors and the SQLite document store, opened together.
+"""The index: Chroma (local or a server) and this instance's cache, opened together.
 
-Layout of ``RAG_INDEX_DIR``: ``chroma/`` (vectors), ``docs.sqlite`` (documents,
-chunks, BM25) and ``write.lock`` (held by the one process allowed to write).
+Chroma holds everything answers depend on: chunk vectors (vectors.py) and the documents
+with their chunk spans and a change counter (catalog.py). ``RAG_INDEX_DIR`` holds
+``docs.sqlite``, the cache with the BM25 index (docstore.py), ``write.lock`` and, without a
+Chroma server, the embedded store ``chroma/``. Embedded or on a server, it is one code path.
 """
 
 from __future__ import annotations
@@ -9,44 +11,64 @@ from __future__ import annotations
 import fcntl
 import os
 import sqlite3
+import threading
+import time
+from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import IO, Any
 
+from .catalog import Catalog, StoredDocument
 from .chunking import Chunker, ChunkerConfig
 from .embedding import BACKENDS, DEFAULT_BACKEND, ChromaEmbedding, Embedder, get_embedder
 from .errors import IndexEmptyError, IndexLockedError
 from .offline import go_offline
+from .schema import Chunk, Document
 from .settings import Settings
 
 
 class Index:
-    """Both stores and the model; writers hold a ``WriteLock`` while it is open."""
+    """The stores and the model. Opening it brings the cache up to date with Chroma;
+    writers hold a ``WriteLock`` and the store's ``Lease`` while it is open."""
 
     def __init__(self, settings: Settings, *, create: bool = False) -> None:
         go_offline()
+        from .docstore import DocStore
+        from .vectors import VectorStore, chroma_client, is_local, stored_fingerprint
+
         self.settings = settings
         self.dir = Path(settings.index_dir)
-        if not create and not (self.dir / "docs.sqlite").exists():
+        self.local = is_local(settings)
+        self.where = str(self.dir) if self.local else settings.chroma_url
+        if not create and self.local and not (self.dir / "chroma" / "chroma.sqlite3").exists():
             raise IndexEmptyError()
         self.dir.mkdir(parents=True, exist_ok=True)
         model_path = settings.resolved_model_path
         self.chunker_config = ChunkerConfig(settings.chunk_tokens, settings.chunk_overlap)
-        from .docstore import DocStore
-        from .vectors import VectorStore, stored_fingerprint
-
         self.docs = DocStore(self.dir / "docs.sqlite")
-        self.generation = self.docs.generation()
         db = str(self.docs.path)
         seen = _seen_generation.get(db)
-        if seen is not None and seen != self.generation and DocStore.written_here.get(db) != self.generation:
+        if self.local and seen is not None and seen != self.docs.generation() != DocStore.written_here.get(db):
             _forget_chroma_clients()  # another process wrote the index: Chroma's in-process cache is stale
-        _seen_generation[db] = self.generation
-        backend = choose_backend(settings.embed_backend, stored_fingerprint(self.dir / "chroma"))
+        client = chroma_client(settings)
+        self.catalog = Catalog(client, create=create)
+        before = self.docs.synced()
+        self.synced_seq = self.refresh()
+        if self.local and self.docs.synced() != before:
+            # The cache caught up with writes of another process, whose vectors this process's
+            # Chroma client has not loaded: open a fresh one.
+            _forget_chroma_clients()
+            client = chroma_client(settings)
+            self.catalog = Catalog(client, create=create)
+        backend = choose_backend(settings.embed_backend, stored_fingerprint(client))
         self.embedder: Embedder = get_embedder(
             model_path, settings.model_name, backend, settings.cache_dir, settings.batch_size
         )
-        self.vectors = VectorStore(self.dir / "chroma", ChromaEmbedding(self.embedder), self.fingerprint)
+        self.vectors = VectorStore(client, ChromaEmbedding(self.embedder), self.fingerprint, self.where)
+        self.generation = self.docs.generation()
+        _seen_generation[db] = self.generation
+        self._checked = time.monotonic()
+        self._checking = threading.Lock()
 
     @property
     def fingerprint(self) -> dict[str, Any]:
@@ -56,9 +78,58 @@ class Index:
     def chunker(self) -> Chunker:
         return Chunker(self.chunker_config, self.embedder.model_path, self.settings.cache_dir)
 
-    def is_stale(self) -> bool:
-        """Has the index changed since this object opened it (written, rebuilt or deleted)?"""
-        return self.docs.replaced() or self.docs.generation() != self.generation
+    def refresh(self) -> int:
+        """Bring the cache up to Chroma's state; returns the change number it now holds.
+
+        Reads the counter first, then what changed since the cache's number: a write that
+        lands in between is fetched now or at the next refresh, never lost. Documents
+        deleted in Chroma are found by comparing ids. A rebuilt store (new id) starts the
+        cache over."""
+        store_id, seq = self.catalog.store_id, self.catalog.seq()
+        cached_id, cached_seq = self.docs.synced()
+        if cached_id != store_id:
+            self.docs.clear()
+            cached_seq = -1
+        elif seq <= cached_seq:
+            return cached_seq
+        for page in self.catalog.changed_since(cached_seq):
+            self.docs.apply(page, (), store_id=store_id, seq=cached_seq)
+        gone = set(self.docs.hashes()) - self.catalog.ids()
+        self.docs.apply((), sorted(gone), store_id=store_id, seq=seq)
+        return seq
+
+    def commit(
+        self, items: Sequence[tuple[Document, list[Chunk]]], removed: Sequence[str] = (), origin: str = ""
+    ) -> None:
+        """Record documents as indexed (their vectors are stored already) and forget ``removed``:
+        in Chroma first, then the change counter, then this instance's cache. Call with the lease held."""
+        seq = self.synced_seq + 1
+        now = time.time()
+        stored = [StoredDocument(doc, chunks, now, origin) for doc, chunks in items]
+        self.catalog.put(stored, seq)
+        self.catalog.remove(list(removed))
+        self.catalog.set_seq(seq)
+        self.docs.apply(stored, removed, store_id=self.catalog.store_id, seq=seq)
+        self.synced_seq = seq
+        self.generation = self.docs.generation()
+
+    def is_stale(self, *, now: bool = False) -> bool:
+        """Has the index changed since this object opened it (written, rebuilt or deleted, here or,
+        asked at most every ``sync_seconds`` unless ``now``, by another instance sharing the store)?"""
+        if self.docs.replaced() or self.docs.generation() != self.generation:
+            return True
+        started = time.monotonic()
+        if not now and started - self._checked < self.settings.sync_seconds:
+            return False
+        if not self._checking.acquire(blocking=now):
+            return False
+        try:
+            self._checked = started
+            return self.catalog.seq() > self.synced_seq
+        except Exception:  # an unreachable server: keep answering from what we have
+            return False
+        finally:
+            self._checking.release()
 
     def close(self) -> None:
         self.docs.close()
@@ -119,12 +190,12 @@ class WriteLock:
 
 
 def wipe(settings: Settings) -> None:
-    """Empty the index for a rebuild. Call with the ``WriteLock`` held.
+    """Empty the index for a rebuild. Call with the ``WriteLock`` and the ``Lease`` held.
 
-    The document store is emptied first, in one transaction, and its file is kept, so a
-    serving process sees the generation change and reopens. A crash before the vectors are
-    deleted leaves orphan vectors, which the next run's consistency check removes; never
-    "unchanged" documents without vectors.
+    The cache is emptied first, in one transaction, and its file is kept, so a serving
+    process sees the generation change and reopens. Then the collections go and the change
+    counter goes up, so other instances notice and rebuild their caches. A crash in between
+    leaves a collection that the next run's consistency check cleans up.
     """
     directory = Path(settings.index_dir)
     if (directory / "docs.sqlite").exists():
@@ -139,9 +210,15 @@ def wipe(settings: Settings) -> None:
         except sqlite3.DatabaseError:  # a damaged file is what a rebuild is for
             for name in ("docs.sqlite", "docs.sqlite-wal", "docs.sqlite-shm"):
                 (directory / name).unlink(missing_ok=True)
-    if (directory / "chroma").exists():
-        from .vectors import COLLECTION, chroma_client
+    from .catalog import DOCUMENTS, bump
+    from .vectors import COLLECTION, chroma_client, is_local
 
-        client = chroma_client(directory / "chroma")
-        if COLLECTION in [c.name for c in client.list_collections()]:
-            client.delete_collection(COLLECTION)
+    if is_local(settings) and not (directory / "chroma").exists():
+        return
+    client = chroma_client(settings)
+    names = {c.name for c in client.list_collections()}
+    bump(client)  # before and after: a reader that fails on a deleted collection sees a change and reopens
+    for name in (COLLECTION, DOCUMENTS):
+        if name in names:
+            client.delete_collection(name)
+    bump(client)

@@ -1,4 +1,4 @@
-"""The Chroma collection that holds one embedding per chunk.
+"""The Chroma collection that holds one embedding per chunk, local or on a server.
 
 The embedding model and chunker that built the collection are stored in its
 metadata; opening it with different ones is refused, because mixing vectors
@@ -16,15 +16,37 @@ import numpy as np
 from chromadb.config import Settings as ChromaSettings
 
 from .embedding import ChromaEmbedding
-from .errors import IndexMismatchError
+from .errors import IndexMismatchError, StoreUnavailableError
 from .schema import Chunk, Document
+from .settings import Settings
 
 COLLECTION = "news_chunks"
 
 
-def chroma_client(path: Path) -> Any:
-    """The one way to open the store: Chroma refuses two clients of a path with different settings."""
-    return chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
+def chroma_client(settings: Settings) -> Any:
+    """The one way to open the store: a Chroma server when ``chroma_url`` is set, else the
+    embedded store in ``index_dir/chroma`` (Chroma refuses two clients of a path with different settings)."""
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if not settings.chroma_url:
+        return chromadb.PersistentClient(path=str(Path(settings.index_dir) / "chroma"), settings=chroma_settings)
+    from urllib.parse import urlsplit
+
+    url = urlsplit(settings.chroma_url)
+    headers = {"Authorization": f"Bearer {settings.chroma_token}"} if settings.chroma_token else None
+    try:
+        return chromadb.HttpClient(
+            host=url.hostname or "127.0.0.1",
+            port=url.port or (443 if url.scheme == "https" else 8000),
+            ssl=url.scheme == "https",
+            headers=headers,
+            settings=chroma_settings,
+        )
+    except Exception as exc:
+        raise StoreUnavailableError(f"cannot reach the Chroma server at {settings.chroma_url}: {exc}") from exc
+
+
+def is_local(settings: Settings) -> bool:
+    return not settings.chroma_url
 
 
 def chunk_metadata(doc: Document, chunk: Chunk) -> dict[str, str | int]:
@@ -43,11 +65,8 @@ def chunk_metadata(doc: Document, chunk: Chunk) -> dict[str, str | int]:
     return meta
 
 
-def stored_fingerprint(path: Path) -> dict[str, Any] | None:
+def stored_fingerprint(client: Any) -> dict[str, Any] | None:
     """The metadata an existing collection was built with; None for a new index."""
-    if not (path / "chroma.sqlite3").exists():
-        return None
-    client = chroma_client(path)
     for collection in client.list_collections():
         if collection.name == COLLECTION:
             return dict(collection.metadata or {})
@@ -55,8 +74,8 @@ def stored_fingerprint(path: Path) -> dict[str, Any] | None:
 
 
 class VectorStore:
-    def __init__(self, path: Path, embedding: ChromaEmbedding, fingerprint: dict[str, Any]) -> None:
-        self.client = chroma_client(path)
+    def __init__(self, client: Any, embedding: ChromaEmbedding, fingerprint: dict[str, Any], where: str) -> None:
+        self.client = client
         self.fingerprint = fingerprint
         self.collection = self.client.get_or_create_collection(
             COLLECTION,
@@ -69,7 +88,7 @@ class VectorStore:
             built = ", ".join(f"{k}={v}" for k, v in stored.items())
             wanted = ", ".join(f"{k}={v}" for k, v in fingerprint.items())
             raise IndexMismatchError(
-                f"the index at {path.parent} was built with {built}, but this run uses {wanted}: "
+                f"the index at {where} was built with {built}, but this run uses {wanted}: "
                 "run `rag index --rebuild`"
             )
         self._max_batch = self.client.get_max_batch_size()
@@ -90,6 +109,13 @@ class VectorStore:
     def delete(self, ids: Sequence[str]) -> None:
         for lo in range(0, len(ids), self._max_batch):
             self.collection.delete(ids=list(ids[lo : lo + self._max_batch]))
+
+    def existing(self, ids: Sequence[str]) -> set[str]:
+        """Which of these chunk ids have a vector already."""
+        found: set[str] = set()
+        for lo in range(0, len(ids), self._max_batch):
+            found.update(self.collection.get(ids=list(ids[lo : lo + self._max_batch]), include=[])["ids"])
+        return found
 
     def all_ids(self) -> set[str]:
         return set(self.collection.get(include=[])["ids"])

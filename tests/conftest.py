@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,6 +41,12 @@ ARTICLES = {
 
 
 @pytest.fixture
+def articles() -> dict[str, str]:
+    """File name -> text of the three small articles above."""
+    return ARTICLES
+
+
+@pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     (tmp_path / "corpus").mkdir()
     return Settings.from_env(index_dir=tmp_path / "index", corpus_dir=tmp_path / "corpus")
@@ -60,3 +73,52 @@ def corpus(settings: Settings, write: Callable[..., Path]) -> Path:
     for name, text in ARTICLES.items():
         write(settings.corpus_dir / "local" / name, text)
     return settings.corpus_dir
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running_chroma(path: Path) -> Iterator[str]:
+    """A real ``chroma run`` server (shipped with chromadb) on a free loopback port; yields its URL."""
+    port = free_port()
+    log = path.with_suffix(".log")
+    chroma = Path(sys.executable).parent / "chroma"
+    with open(log, "wb") as out:
+        command = [str(chroma), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)]
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, log.read_text()[-2000:]
+            try:
+                with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2):
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, f"chroma did not start:\n{log.read_text()[-2000:]}"
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path) -> Iterator[str]:
+    """A fresh Chroma server for one test."""
+    with running_chroma(tmp_path / "chroma-server") as url:
+        yield url
+
+
+@pytest.fixture
+def start_chroma() -> Callable[[Path], Any]:
+    """``running_chroma``, for a test that stops its server itself."""
+    return running_chroma

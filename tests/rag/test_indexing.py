@@ -164,7 +164,7 @@ def test_a_file_that_breaks_keeps_its_indexed_version(settings, corpus, write) -
 def test_model_mismatch_is_a_clear_error_until_rebuild(settings, corpus) -> None:
     sync(settings)
     # Simulate an index built by another model: rewrite the stored fingerprint.
-    client = chroma_client(settings.index_dir / "chroma")
+    client = chroma_client(settings)
     collection = client.get_collection(COLLECTION)
     collection.modify(metadata={**collection.metadata, "embedding_model": "intfloat/e5-small-v2"})
     with pytest.raises(IndexMismatchError, match=r"embedding_model=intfloat/e5-small-v2.*run `rag index --rebuild`"):
@@ -292,7 +292,7 @@ def test_consistency_check_reports_and_repairs(settings, corpus) -> None:
 
 def test_a_crashed_rebuild_is_repaired_not_reported_unchanged(settings, corpus) -> None:
     sync(settings)
-    client = chroma_client(settings.index_dir / "chroma")  # a rebuild that died after deleting the vectors
+    client = chroma_client(settings)  # a rebuild that died after deleting the vectors
     client.delete_collection(COLLECTION)
     report = sync(settings)
     assert report.docs_unchanged == 3 and report.consistency.missing_vectors == report.chunks_total > 0

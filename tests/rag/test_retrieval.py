@@ -15,15 +15,17 @@ def test_quotes_and_operators_cannot_inject_syntax() -> None:
 
 
 def test_a_number_matches_that_number_not_every_number_starting_with_its_digits(tmp_path) -> None:
+    from rag.catalog import StoredDocument
     from rag.docstore import DocStore
     from rag.schema import Chunk, Document
 
     store = DocStore(tmp_path / "docs.sqlite")
     texts = {"glider": "She flew 1,140 kilometres.", "other": "One pilot flew 140 km on 1 May.",
              "more": "A flight of 1,200 km and 11 hours.", "none": "Gliders need thermals."}
-    store.replace(
-        (Document(doc_id=k, title=k, text=t), [Chunk(Chunk.make_id(k, 0, t), k, 0, 0, len(t), t)])
-        for k, t in texts.items()
+    store.apply(
+        (StoredDocument(Document(doc_id=k, title=k, text=t), [Chunk(Chunk.make_id(k, 0, t), k, 0, 0, len(t), t)], 0.0)
+         for k, t in texts.items()),
+        (), store_id="test", seq=1,
     )
     found = [store.chunks([cid])[cid].doc_id for cid, _ in store.bm25(fts_query("Who flew 1,140 kilometres?"), 5)]
     assert found[0] == "glider" and "more" not in found
