@@ -37,7 +37,7 @@ class IndexMismatchError(RagError):
 
 
 class IndexLockedError(RagError):
-    """Another process is writing to the index."""
+    """Another process or instance is writing to the index (its lock or lease is held)."""
 
 
 class StoreUnavailableError(RagError):
