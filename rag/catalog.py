@@ -55,13 +55,17 @@ def bump(client: Any) -> int:
     """Raise the change counter by one (a rebuild: readers must notice); call with the lease held."""
     state = state_collection(client)
     seq = read_seq(state) + 1
-    state.upsert(ids=[_SEQ], embeddings=[placeholder_vector(_SEQ)], metadatas=[{"seq": seq}])
+    write_seq(state, seq)
     return seq
 
 
 def read_seq(state: Any) -> int:
     got = state.get(ids=[_SEQ], include=["metadatas"])
     return int(got["metadatas"][0]["seq"]) if got["ids"] else 0
+
+
+def write_seq(state: Any, seq: int) -> None:
+    state.upsert(ids=[_SEQ], embeddings=[placeholder_vector(_SEQ)], metadatas=[{"seq": seq}])
 
 
 class Catalog:
@@ -89,7 +93,7 @@ class Catalog:
         return read_seq(self.state)
 
     def set_seq(self, seq: int) -> None:
-        self.state.upsert(ids=[_SEQ], embeddings=[placeholder_vector(_SEQ)], metadatas=[{"seq": seq}])
+        write_seq(self.state, seq)
 
     def count(self) -> int:
         return int(self.documents.count())

@@ -185,7 +185,7 @@ def _sync(index: Index, roots: list[Path], report: IndexReport, lease: Lease, *,
             errored_paths.add(key)
 
     # The same text twice is indexed once; a copy already indexed keeps its id.
-    documents.sort(key=lambda d: (stored.get(d.doc_id, ("", ""))[0] != d.content_hash, d.path, d.doc_id))
+    documents.sort(key=lambda d: (stored.get(d.doc_id, ("",))[0] != d.content_hash, d.path, d.doc_id))
     by_hash: dict[str, Document] = {}
     by_id: dict[str, Document] = {}
     unique: list[Document] = []
@@ -199,7 +199,7 @@ def _sync(index: Index, roots: list[Path], report: IndexReport, lease: Lease, *,
         unique.append(doc)
     report.docs_duplicate = len(report.duplicates)
 
-    changed = [doc for doc in unique if stored.get(doc.doc_id, ("", ""))[0] != doc.content_hash]
+    changed = [doc for doc in unique if stored.get(doc.doc_id, ("",))[0] != doc.content_hash]
     failed = _write(index, changed, report, lease, origin, show)
     report.docs_unchanged = len(unique) - len(changed)
     report.docs_added = sum(1 for d in changed if d.doc_id not in stored and d.doc_id not in failed)
