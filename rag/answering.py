@@ -66,14 +66,18 @@ class ExtractiveAnswerer:
         *,
         embed_query: Callable[[str], np.ndarray] | None = None,
         embed: Callable[[Sequence[str]], np.ndarray] | None = None,
+        reader: Callable[[str, Sequence[str]], np.ndarray] | None = None,
         min_confidence: float | None = None,
         model: AnswerModel | None = None,
     ) -> None:
         self.idf = idf
         self.model = model or load_model()
         self.min_confidence = self.model.min_confidence if min_confidence is None else min_confidence
-        self.embed_query = embed_query
-        self.vectors = SentenceVectors(embed) if embed is not None else None
+        # Only what the fitted model uses is computed: embedding and reading sentences cost latency.
+        uses = set(self.model.features)
+        self.embed_query = embed_query if "similarity_sentence" in uses else None
+        self.vectors = SentenceVectors(embed) if embed is not None and "similarity_sentence" in uses else None
+        self.reader = reader if "reader" in uses else None
 
     def with_min_confidence(self, min_confidence: float) -> ExtractiveAnswerer:
         """The same answerer (caches shared) answering down to another confidence."""
@@ -91,7 +95,9 @@ class ExtractiveAnswerer:
         if not hits or q.total <= 0:
             return [], np.zeros(0)
         vector = self.embed_query(question) if self.embed_query is not None else None
-        found = candidates(q, hits, vector, self.vectors)
+        reader = self.reader
+        read = (lambda sentences: reader(question, sentences)) if reader is not None else None
+        found = candidates(q, hits, vector, self.vectors, read)
         scores = self.model.scores([c.features for c in found])
         order = np.argsort(-scores, kind="stable")
         return [found[i] for i in order], scores[order]

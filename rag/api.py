@@ -17,8 +17,9 @@ from typing import Any, TypeVar
 from .answering import Answerer, ExtractiveAnswerer, abstain, idf_from_counts, verify_citations
 from .errors import InputError, RagError, StoreUnavailableError
 from .prompts import EMPTY_QUESTION, MAX_QUESTION_CHARS, TOO_LONG
+from .reader import get_reader
 from .retrieval import Filters, Mode, Retriever, make_filters
-from .rewrite import standalone
+from .rewrite import needs_context, with_context
 from .schema import Answer, Document, Hit
 from .settings import Settings
 from .store import Index
@@ -271,23 +272,34 @@ def _answer(
                    query=query, confidence=confidence)
 
 
-# Weight of the search with earlier turns' words when a follow-up is fused with the question's own
-# search (measured on CoQA train stories, later turns: bench/train_answer_model.py --fusion).
-HISTORY_WEIGHT = 0.6
+# A question asked after other turns is also searched with the earlier turns' words, and the two lists
+# are fused. A question that needs its history (rewrite.needs_context) takes the fused list, weight
+# HISTORY_WEIGHT on the search with history. A self-contained one keeps its own first SELF_CONTAINED_KEEP
+# passages, which the answer is mostly read from, and the fused list (weight SELF_CONTAINED_WEIGHT)
+# fills the rest: a change of subject keeps the new article, a question that stays on the
+# conversation's article ("what color was the car?") still finds it.
+# Measured on train articles: bench/tune_followups.py (bench/results-followups.json).
+HISTORY_WEIGHT = 0.8
+SELF_CONTAINED_WEIGHT = 0.5
+SELF_CONTAINED_KEEP = 2
 
 
 def retrieve(
     retriever: Retriever, question: str, history: list[tuple[str, str]], k: int, filters: Filters
 ) -> tuple[list[Hit], str]:
-    """The passages for a question and what was searched. A follow-up that needs its history is
-    searched both with the earlier turns' words and as asked; the two lists are fused, so a wrong
-    guess about what "it" means cannot bury the passage the question's own words find."""
-    query = standalone(question, history)
+    """The passages for a question and what was searched (see the weights above). The answerer gets
+    the earlier turns' words only when the question needs them."""
+    query = with_context(question, history)
     if query == question:
-        return retriever.search(question, k, filters), query
-    with_history = retriever.search(query, k, filters)
+        return retriever.search(question, k, filters), question
     alone = retriever.search(question, k, filters)
-    return fuse_hits(with_history, alone, k, HISTORY_WEIGHT), query
+    with_history = retriever.search(query, k, filters)
+    if needs_context(question):
+        return fuse_hits(with_history, alone, k, HISTORY_WEIGHT), query
+    own = alone[:SELF_CONTAINED_KEEP]
+    kept = {h.chunk_id for h in own}
+    fused = fuse_hits(with_history, alone, k, SELF_CONTAINED_WEIGHT)
+    return own + [h for h in fused if h.chunk_id not in kept][: k - len(own)], question
 
 
 def fuse_hits(first: list[Hit], second: list[Hit], k: int, weight: float) -> list[Hit]:
@@ -318,7 +330,8 @@ def default_answerer(index: Index) -> ExtractiveAnswerer:
     if cached is None or cached[0] != total:
         embedder = index.embedder
         answerer = ExtractiveAnswerer(idf_from_counts(index.docs.term_frequency, total),
-                                      embed_query=embedder.embed_query, embed=embedder.embed)
+                                      embed_query=embedder.embed_query, embed=embedder.embed,
+                                      reader=get_reader(embedder.model_path))
         cached = (total, answerer)
         _answerers[index] = cached
     return cached[1]

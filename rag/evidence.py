@@ -25,9 +25,12 @@ from .schema import Hit
 from .text import STOPWORDS, content_stems, stem, words
 
 # Sentences of the first EMBED_HITS passages are embedded (one batch) for question-sentence similarity;
-# the others fall back to their passage's similarity. Measured: bench/train_answer_model.py --ablation.
+# the others fall back to their passage's similarity. Measured: the ablation of bench/train_answer_model.py.
 EMBED_HITS = 3
 MAX_EMBED = 24  # at most this many sentences per question are embedded (latency)
+# The reader (rag/reader.py) reads the READ_MAX lexically most promising sentences of those passages.
+# Measured: bench/train_answer_model.py --reader-fold 1 (the "reader budget" table of its report).
+READ_MAX = 8
 CONTEXT_WEIGHT = 0.3  # earlier turns' words count, together at most CONTEXT_SHARE of the question's own
 CONTEXT_SHARE = 0.3
 
@@ -39,6 +42,7 @@ FEATURES = (
     "similarity_sentence", "similarity_gap", "similarity_chunk",
     "retrieval_score", "retrieval_rank", "retrieval_margin", "doc_share",
     "cov_gap", "question_terms", "sentence_length",
+    "reader", "reader_gap",
 )  # fmt: skip
 
 _NUMBER_QUESTION = re.compile(
@@ -139,8 +143,11 @@ def candidates(
     hits: Sequence[Hit],
     question_vector: np.ndarray | None = None,
     vectors: Callable[[Sequence[str]], list[np.ndarray]] | None = None,
+    read: Callable[[Sequence[str]], np.ndarray] | None = None,
+    read_max: int = READ_MAX,
 ) -> list[Candidate]:
-    """Every distinct sentence of ``hits`` with its features (see FEATURES)."""
+    """Every distinct sentence of ``hits`` with its features (see FEATURES). ``read``: the reader,
+    bound to the question (sentences -> probability each answers it)."""
     if not hits:
         return []
     scores = sorted((h.score for h in hits), reverse=True)
@@ -189,12 +196,15 @@ def candidates(
             }
             rows.append((hit, rank, start, hit.start + e, text, f))
     _add_similarities(rows, question_vector, vectors)
+    _add_reader(rows, read, read_max)
     best_cov = max(f["cov_sentence"] for *_, f in rows)
     best_sim = max(f["similarity_sentence"] for *_, f in rows)
+    best_read = max(f["reader"] for *_, f in rows)
     out = []
     for hit, rank, start, end, text, f in rows:
         f["cov_gap"] = best_cov - f["cov_sentence"]
         f["similarity_gap"] = best_sim - f["similarity_sentence"]
+        f["reader_gap"] = best_read - f["reader"]
         out.append(Candidate(hit, rank, start, end, text, f))
     return out
 
@@ -210,13 +220,38 @@ def _add_similarities(
         f["similarity_sentence"] = f["similarity_chunk"]
     if question_vector is None or vectors is None:
         return
-    eligible = [r for r in rows if r[1] < EMBED_HITS]
-    eligible.sort(key=lambda r: -(r[5]["cov_neighbours"] + r[5]["cov_sentence"] + 0.5 * r[5]["retrieval_score"]))
-    chosen = eligible[:MAX_EMBED]
+    chosen = promising(rows)[:MAX_EMBED]
     if not chosen:
         return
     for r, v in zip(chosen, vectors([r[4] for r in chosen]), strict=True):
         r[5]["similarity_sentence"] = float(np.dot(v, question_vector))
+
+
+def _add_reader(
+    rows: list[tuple[Hit, int, int, int, str, dict[str, float]]],
+    read: Callable[[Sequence[str]], np.ndarray] | None,
+    read_max: int,
+) -> None:
+    """The reader's probability for the most promising sentences; 0 for the rest (and without a reader)."""
+    for *_, f in rows:
+        f["reader"] = 0.0
+    chosen = promising(rows)[:read_max] if read is not None else []
+    if chosen:
+        for r, p in zip(chosen, read([r[4] for r in chosen]), strict=True):
+            r[5]["reader"] = float(p)
+
+
+def promising(
+    rows: list[tuple[Hit, int, int, int, str, dict[str, float]]],
+) -> list[tuple[Hit, int, int, int, str, dict[str, float]]]:
+    """Sentences of the top EMBED_HITS passages, lexically most promising first: the ones worth
+    the cost of embedding and reading."""
+    return sorted((r for r in rows if r[1] < EMBED_HITS), key=lambda r: -promise(r[5]))
+
+
+def promise(f: dict[str, float]) -> float:
+    """How promising a sentence looks before embedding or reading it (lexical and retrieval only)."""
+    return f["cov_neighbours"] + f["cov_sentence"] + 0.5 * f["retrieval_score"]
 
 
 def near_duplicate(a: str, b: str, threshold: float = 0.6) -> bool:

@@ -68,8 +68,13 @@ def context_terms(history: Sequence[tuple[str, str]]) -> list[str]:
 
 
 def standalone(question: str, history: Sequence[tuple[str, str]] | None) -> str:
-    """The question itself, or the question followed by context from earlier turns."""
+    """The question itself, or, when it needs them, followed by context from earlier turns."""
     if not history or not needs_context(question):
         return question
-    extra = [t for t in context_terms(history) if t.lower() not in question.lower()]
+    return with_context(question, history)
+
+
+def with_context(question: str, history: Sequence[tuple[str, str]] | None) -> str:
+    """The question followed by the earlier turns' names and key words it does not already have."""
+    extra = [t for t in context_terms(history or []) if t.lower() not in question.lower()]
     return f"{question} {' '.join(extra)}".strip() if extra else question

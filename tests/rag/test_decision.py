@@ -12,10 +12,10 @@ from rag.errors import ConfigError
 from rag.evidence import FEATURES
 
 
-def test_committed_weights_cover_every_feature() -> None:
+def test_committed_weights_use_known_features() -> None:
     model = load_model()
-    assert model.features == FEATURES
-    assert model.mean.shape == model.scale.shape == model.coef.shape == (len(FEATURES),)
+    assert set(model.features) <= set(FEATURES) and "reader" in model.features
+    assert model.mean.shape == model.scale.shape == model.coef.shape == (len(model.features),)
     assert 0.0 < model.min_confidence < 1.0
     assert "command" in json.loads(MODEL_PATH.read_text())  # how to reproduce the weights
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pytest
+
 from rag.evidence import FEATURES, SentenceVectors, candidates, near_duplicate, question_terms
 from rag.schema import Hit
 from rag.text import stem
@@ -77,3 +80,20 @@ def test_near_duplicates() -> None:
     assert near_duplicate("The bridge reopened on Monday after repairs.",
                           "On Monday the bridge reopened after repairs, officials said.")
     assert not near_duplicate("The bridge reopened on Monday.", "The repairs cost 12 million euros.")
+
+
+def test_the_reader_reads_only_the_most_promising_sentences() -> None:
+    q = question_terms("When did the Leeds factory close?", idf)
+    text = ("The Leeds factory closed in 2019. It made biscuits. Workers were sad. The factory in Leeds was old. "
+            "Rain fell.")
+    asked: list[list[str]] = []
+
+    def read(sentences):  # stands in for the reader: records what it was asked
+        asked.append(list(sentences))
+        return np.linspace(0.9, 0.1, len(sentences))
+
+    rows = {c.text: c.features for c in candidates(q, [hit(text)], read=read, read_max=2)}
+    assert len(asked) == 1 and len(asked[0]) == 2  # one batch, at most read_max sentences
+    assert asked[0][0] == "The Leeds factory closed in 2019."  # most of the question's words first
+    assert rows["The Leeds factory closed in 2019."]["reader"] == pytest.approx(0.9)
+    assert rows["Rain fell."]["reader"] == 0.0 and rows["Rain fell."]["reader_gap"] == pytest.approx(0.9)

