@@ -1,23 +1,29 @@
 """Fit the answer model (rag/weights/answer_model.json) on the *train* half of the articles.
 
 Data: SQuAD dev v1.1 and CoQA CNN (../shared/data). Articles are split once by
-`rag.evaluation.split_articles` (seeded); only train articles are used here: the
-index holds the train articles only, and its train articles are left out in two
-folds, so every train question is asked once with its article indexed
-(answerable) and once without it (a hard negative: on-topic, unanswerable).
+`rag.evaluation.split_articles` (seeded); only train articles are used here. The
+train half is split again: the reader (bench/train_reader.py) was trained on fold
+0, so only questions of fold 1 are asked (--reader-fold 1). Fold 1 is left out of
+the index in two halves (each index keeps the other train articles), so every
+question is asked once with its article indexed (answerable) and once without it
+(a hard negative: on-topic, unanswerable).
 
 Every sentence of the retrieved passages becomes a row of features
 (`rag/evidence.py`) labelled 1 when it holds a gold answer of its own question
-in its own article. A logistic regression scores sentences; its best score per
-question is then Platt-calibrated (on out-of-fold scores, grouped by article)
-against whether the quoted answer holds the gold answer; the default threshold
-is the lowest (grid 0.01) that keeps SQuAD train false answers (left-out articles) <= --max-false; no
-threshold meets the CoQA targets with these features (see the sweep), so SQuAD's are the ones aimed at.
-Ablations (grouped cross-validation on train articles only) say which feature
-groups earn their place.
+(CoQA: or its rationale) in its own article. The reader reads up to READ_COLLECT
+sentences while collecting; the answerer's budget (rag.evidence.READ_MAX,
+rag.reader.READ_TOKENS) and others are simulated from those. A logistic regression
+scores sentences; its best score per question is then Platt-calibrated (on
+out-of-fold scores, grouped by article) against whether the quoted answer holds
+the gold answer; the default threshold is the lowest (grid 0.01) that keeps SQuAD
+train false answers (left-out articles) <= --max-false; no threshold meets the
+CoQA targets with these features (see the sweep), so SQuAD's are the ones aimed at.
+Ablations and reader budgets (grouped cross-validation on train articles only) say
+which feature groups earn their place.
 
-Run (about 10-20 min on the 2-core machine, most of it retrieval and embedding):
-  RAG_CACHE_DIR=/path/cache python bench/train_answer_model.py \
+Run (features: about 12 min on the 2-core machine with the four --collect-only
+runs two at a time; the fit itself 30 s on the cached features):
+  RAG_CACHE_DIR=/path/cache python bench/train_answer_model.py --drop similarity_sentence,similarity_gap \
       --out rag/weights/answer_model.json --report bench/results-answer-model.json
 """
 
