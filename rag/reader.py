@@ -71,21 +71,20 @@ class Reader:
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             tokenizer = Tokenizer.from_file(str(Path(self.model_dir) / "tokenizer.json"))
             tokenizer.enable_truncation(MAX_LENGTH, strategy="longest_first")
-            tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+            tokenizer.no_padding()  # each batch is padded in _batch, from encodings made once
             self._tokenizer = tokenizer
             self._session = onnxruntime.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
 
     def __call__(self, question: str, sentences: Sequence[str]) -> np.ndarray:
         """Probability that each sentence answers the question. Sentences are read in the order given
         (most promising first) until ``max_tokens`` are spent; the others get 0."""
-        lengths = self.lengths(question, sentences)
-        n = within_budget(lengths, self.max_tokens)
-        missing = {s: length for s, length in zip(sentences[:n], lengths, strict=False)
-                   if (question, s) not in self._cache}
-        order = sorted(missing, key=lambda s: missing[s])
+        encodings = self._encode(question, sentences)
+        n = within_budget([len(e.ids) for e in encodings], self.max_tokens)
+        missing = {s: e for s, e in zip(sentences[:n], encodings, strict=False) if (question, s) not in self._cache}
+        order = sorted(missing, key=lambda s: len(missing[s].ids))
         for lo in range(0, len(order), BATCH):
             part = order[lo : lo + BATCH]
-            for sentence, p in zip(part, self._batch(question, part), strict=True):
+            for sentence, p in zip(part, self._batch([missing[s] for s in part]), strict=True):
                 self._cache[(question, sentence)] = float(p)
         out = np.zeros(len(sentences))
         out[:n] = [self._cache[(question, s)] for s in sentences[:n]]
@@ -95,14 +94,20 @@ class Reader:
 
     def lengths(self, question: str, sentences: Sequence[str]) -> list[int]:
         """Wordpieces of each (question, sentence) pair as the reader reads it."""
-        self._load()
-        return [sum(e.attention_mask) for e in self._tokenizer.encode_batch([(question, s) for s in sentences])]
+        return [len(e.ids) for e in self._encode(question, sentences)]
 
-    def _batch(self, question: str, sentences: list[str]) -> np.ndarray:
-        encodings = self._tokenizer.encode_batch([(question, s) for s in sentences])
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        feed = {"input_ids": ids, "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
-                "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64)}
+    def _encode(self, question: str, sentences: Sequence[str]) -> list[Any]:
+        self._load()
+        return self._tokenizer.encode_batch([(question, s) for s in sentences])
+
+    def _batch(self, encodings: list[Any]) -> np.ndarray:
+        """One onnxruntime call, padded (id 0, mask 0) to the longest pair of the batch."""
+        feed = {name: np.zeros((len(encodings), max(len(e.ids) for e in encodings)), dtype=np.int64)
+                for name in ("input_ids", "attention_mask", "token_type_ids")}
+        for i, e in enumerate(encodings):
+            feed["input_ids"][i, : len(e.ids)] = e.ids
+            feed["attention_mask"][i, : len(e.ids)] = 1
+            feed["token_type_ids"][i, : len(e.ids)] = e.type_ids
         (logits,) = self._session.run(None, feed)
         return 1 / (1 + np.exp(-logits[:, 0].astype(np.float64)))
 

@@ -60,7 +60,7 @@ def test_scores_are_cached_and_do_not_depend_on_the_batch(reader: Reader, monkey
     question, answer, others = CASES[0]
     alone = reader(question, [answer])
     calls = []
-    monkeypatch.setattr(reader, "_batch", lambda q, s: calls.append(s) or np.zeros(len(s)))
+    monkeypatch.setattr(reader, "_batch", lambda encodings: calls.append(encodings) or np.zeros(len(encodings)))
     assert reader(question, [*others, answer])[-1] == alone[0]  # from the cache
     assert not calls  # every pair was cached above
     fresh = Reader(reader.model_dir)
