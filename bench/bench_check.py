@@ -22,7 +22,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from rag.docstore import DocStore
-from rag.embedding import ChromaEmbedding, get_embedder
+from rag.embedding import get_embedder
 from rag.indexing import check_stores
 from rag.schema import Chunk, Document
 from rag.settings import Settings
@@ -34,7 +34,7 @@ TEXT = ("The harbour bridge reopened on Monday after six weeks of repairs, the c
 def build(settings: Settings, size: int) -> SimpleNamespace:
     """Stores of ``size`` chunks; returned as the parts of an ``Index`` that ``check_stores`` uses."""
     from rag.catalog import StoredDocument
-    from rag.vectors import VectorStore, chroma_client
+    from rag.vectors import ChromaEmbedding, VectorStore, chroma_client
 
     index_dir = Path(settings.index_dir)
     index_dir.mkdir(parents=True)

@@ -325,7 +325,7 @@ _answerers: weakref.WeakKeyDictionary[Index, tuple[int, ExtractiveAnswerer]] = w
 
 def default_answerer(index: Index) -> ExtractiveAnswerer:
     """The extractive answerer, its idf cache kept until the index changes size."""
-    total = max(1, index.docs.counts()[1])
+    total = max(1, index.docs.chunk_count())
     cached = _answerers.get(index)
     if cached is None or cached[0] != total:
         embedder = index.embedder

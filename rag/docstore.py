@@ -58,6 +58,15 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO meta VALUES ('generation', 0);
 CREATE TABLE IF NOT EXISTS synced (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+# Per connection: how many chunks hold each stem (FTS5 keeps the counts; a lookup is an index seek).
+_VOCABULARY = "CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunk_stems USING fts5vocab(main, chunks_fts, row)"
+# An in-memory FTS5 table with chunks_fts's tokenizer turns query terms into the stems it indexed.
+_STEMMER = """CREATE VIRTUAL TABLE stemmer USING fts5(text, tokenize='porter unicode61');
+CREATE VIRTUAL TABLE stemmer_terms USING fts5vocab(stemmer, instance);"""
+# The most chunks BM25 may rank for one query; rarest terms first. FTS5 scores every chunk that holds
+# any query term (about 1.7 ms per 1,000 here), and the common words it leaves out weigh little in
+# BM25 (low idf). Measured: python bench/bench_bm25.py (docs/benchmarks.md).
+MAX_POSTINGS = 10_000
 _DELETE_TRIGGER = """CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
     INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
 END"""
@@ -98,6 +107,7 @@ class DocStore:
             with self.conn:
                 self.conn.execute("ALTER TABLE documents ADD COLUMN origin TEXT NOT NULL DEFAULT ''")
         self.file_id = _file_id(path)
+        self._chunk_count = (-1, 0)  # (generation, chunks)
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -107,7 +117,20 @@ class DocStore:
             conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(_VOCABULARY)
             self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    @property
+    def _stemmer(self) -> sqlite3.Connection:
+        """This thread's in-memory FTS5 table for stemming query terms."""
+        conn: sqlite3.Connection | None = getattr(self._local, "stemmer", None)
+        if conn is None:
+            conn = sqlite3.connect(":memory:", check_same_thread=False)
+            conn.executescript(_STEMMER)
+            self._local.stemmer = conn
             with self._lock:
                 self._all.append(conn)
         return conn
@@ -173,10 +196,21 @@ class DocStore:
         return {r[0]: StoredChunk(*r) for r in rows}
 
     def bm25(
-        self, match: str, n: int, *, since: int | None = None, until: int | None = None, sources: Sequence[str] = ()
+        self,
+        terms: Sequence[str],
+        n: int,
+        *,
+        since: int | None = None,
+        until: int | None = None,
+        sources: Sequence[str] = (),
+        max_postings: int | None = MAX_POSTINGS,
     ) -> list[tuple[str, float]]:
-        """(chunk_id, BM25 score) of the best ``n`` chunks for an FTS5 query, higher is better;
-        ``since``/``until`` are Unix times of the published date, ``sources`` source names."""
+        """(chunk_id, BM25 score) of the best ``n`` chunks holding any of ``terms``, higher is better;
+        ``since``/``until`` are Unix times of the published date, ``sources`` source names. Only the
+        rarest terms within ``max_postings`` are searched (None: all), which bounds the time it takes."""
+        if max_postings is not None:
+            terms = self.rarest(terms, max_postings)
+        match = " OR ".join(f'"{t.replace(chr(34), "")}"' for t in terms)
         where, params = "", []
         if since is not None:
             where += " AND d.published_ts >= ?"
@@ -187,13 +221,41 @@ class DocStore:
         if sources:
             where += f" AND d.source IN ({','.join('?' * len(sources))})"
             params.extend(sources)
-        rows = self.conn.execute(
-            f"""SELECT c.chunk_id, -bm25(chunks_fts) AS score FROM chunks_fts
+        if where:  # filters apply before the limit: join, then rank (FTS5's own sort by rank)
+            sql = f"""SELECT c.chunk_id, -chunks_fts.rank FROM chunks_fts
                 JOIN chunks c ON c.rowid = chunks_fts.rowid JOIN documents d ON d.doc_id = c.doc_id
-                WHERE chunks_fts MATCH ?{where} ORDER BY bm25(chunks_fts) LIMIT ?""",
-            [match, *params, n],
-        ).fetchall()
+                WHERE chunks_fts MATCH ?{where} ORDER BY chunks_fts.rank LIMIT ?"""
+        else:  # the best n first, then their ids: 2.3 times faster at 100k chunks (bench/bench_bm25.py)
+            sql = """SELECT c.chunk_id, -f.score FROM (SELECT rowid, bm25(chunks_fts) AS score FROM chunks_fts
+                WHERE chunks_fts MATCH ? ORDER BY score LIMIT ?) f
+                JOIN chunks c ON c.rowid = f.rowid ORDER BY f.score"""
+        rows = self.conn.execute(sql, [match, *params, n]).fetchall()
         return [(chunk_id, float(score)) for chunk_id, score in rows]
+
+    def postings(self, terms: Sequence[str]) -> list[int]:
+        """For each term, how many chunk entries FTS5 reads to match it: the chunk counts of its stems."""
+        stemmer = self._stemmer
+        with stemmer:
+            stemmer.execute("DELETE FROM stemmer")
+            stemmer.executemany("INSERT INTO stemmer(rowid, text) VALUES (?, ?)", list(enumerate(terms)))
+            stems = stemmer.execute("SELECT doc, term FROM stemmer_terms").fetchall()
+        counts = [0] * len(terms)
+        lookup = "SELECT doc FROM chunk_stems WHERE term = ?"
+        for i, stem in stems:
+            row = self.conn.execute(lookup, (stem,)).fetchone()
+            counts[i] += row[0] if row else 0
+        return counts
+
+    def rarest(self, terms: Sequence[str], max_postings: int) -> list[str]:
+        """The rarest terms whose postings add up to at most ``max_postings`` (the rarest one always)."""
+        kept: list[str] = []
+        total = 0
+        for count, term in sorted(zip(self.postings(terms), terms, strict=True)):
+            if kept and total + count > max_postings:
+                break
+            kept.append(term)
+            total += count
+        return kept
 
     def chunk_items(self, chunk_ids: Sequence[str]) -> list[tuple[Document, Chunk]]:
         """Stored chunks with their documents, to re-embed chunks whose vectors are missing."""
@@ -223,6 +285,13 @@ class DocStore:
         """Call inside a write transaction."""
         self.conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
         DocStore.written_here[str(self.path)] = self.generation()
+
+    def chunk_count(self) -> int:
+        """Chunks in the cache, counted once per generation (a count reads a whole table: 2.6 ms at 100k)."""
+        generation = self.generation()
+        if self._chunk_count[0] != generation:
+            self._chunk_count = (generation, int(self.conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]))
+        return self._chunk_count[1]
 
     def counts(self) -> tuple[int, int]:
         docs = self.conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]

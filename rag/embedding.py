@@ -4,9 +4,8 @@
 ``onnx-int8`` run a local ONNX export of the same weights (``rag.onnx_export``)
 with onnxruntime, tokenising with ``tokenizers`` and pooling in numpy, so a
 process that only queries an ONNX index never imports torch. ``BACKENDS`` is the
-one place that maps a backend name to its class. ``ChromaEmbedding`` wraps an
-``Embedder`` in chromadb's protocol so Chroma never falls back to its own
-(downloading) default.
+one place that maps a backend name to its class. Nothing here imports chromadb
+(``rag.vectors.ChromaEmbedding`` adapts an ``Embedder`` to it).
 """
 
 from __future__ import annotations
@@ -19,8 +18,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
-from chromadb.utils.embedding_functions import register_embedding_function
 
 from .errors import ConfigError
 from .offline import go_offline
@@ -207,37 +204,3 @@ def get_embedder(
     if key not in _shared:
         _shared[key] = BACKENDS[backend](model_path, model_name, Path(cache_dir), batch_size)
     return _shared[key]
-
-
-@register_embedding_function
-class ChromaEmbedding(EmbeddingFunction[Documents]):
-    """chromadb's embedding-function protocol over ``Embedder``."""
-
-    def __init__(self, embedder: Embedder) -> None:
-        self._embedder = embedder
-
-    def __call__(self, input: Documents) -> Embeddings:
-        return list(self._embedder.embed(list(input)))
-
-    @staticmethod
-    def name() -> str:
-        return "news-rag-sentence-transformers"  # kept: Chroma refuses a collection whose name differs
-
-    def default_space(self) -> str:  # type: ignore[override]
-        return "cosine"
-
-    def supported_spaces(self) -> list[str]:  # type: ignore[override]
-        return ["cosine"]
-
-    def get_config(self) -> dict[str, Any]:
-        e = self._embedder
-        return {"model_path": e.model_path, "model_name": e.model_name, "backend": e.backend,
-                "cache_dir": str(e.cache_dir)}
-
-    @staticmethod
-    def build_from_config(config: dict[str, Any]) -> ChromaEmbedding:
-        from .settings import Settings
-
-        cache_dir = config.get("cache_dir") or str(Settings.cache_dir)
-        backend = config.get("backend") or "torch"  # collections from before backends were torch
-        return ChromaEmbedding(get_embedder(config["model_path"], config["model_name"], backend, Path(cache_dir)))

@@ -158,6 +158,10 @@ _BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
 )
 
 
+# C0 control characters other than the whitespace ones (\t \n \v \f \r): many of them mean binary.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
+
+
 def decode(data: bytes) -> str:
     """UTF-8/16/32 (with or without a byte-order mark), else the detected legacy
     encoding; binary is refused. A truncated last character is replaced, not fatal."""
@@ -177,7 +181,7 @@ def decode(data: bytes) -> str:
         except UnicodeDecodeError:
             text = _decode_legacy(data)
     sample = text[:8192]
-    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\n\r\t\f\v")
+    controls = len(_CONTROL.findall(sample))
     if controls > max(2, len(sample) // 100):
         raise LoadError("binary file")
     text = text.replace("\r\n", "\n").replace("\r", "\n")

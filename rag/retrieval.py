@@ -79,8 +79,8 @@ def _as_date(value: datetime | str | None, *, end: bool) -> datetime | None:
 _NUMBER = re.compile(r"\d+(?:[.,:/-]\d+)+")
 
 
-def fts_query(text: str) -> str:
-    """An FTS5 OR-query of the text's content words, each quoted (no syntax injection).
+def query_terms(text: str) -> list[str]:
+    """The text's content words for BM25, without quotes (``DocStore.bm25`` quotes each: no syntax injection).
 
     A number written with separators ("1,140", "3.5", "2024-05-01") is one phrase of its digit
     groups, so it matches that number rather than every chunk containing "1" or "140".
@@ -89,8 +89,7 @@ def fts_query(text: str) -> str:
     rest = _NUMBER.sub(" ", text)
     terms = [" ".join(re.findall(r"\d+", n)) for n in numbers]
     terms += [w for w in words(rest) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
-    terms = list(dict.fromkeys(t.replace('"', "") for t in terms))
-    return " OR ".join(f'"{t}"' for t in terms[:MAX_QUERY_TERMS])
+    return list(dict.fromkeys(t.replace('"', "") for t in terms))[:MAX_QUERY_TERMS]
 
 
 class Retriever:
@@ -101,7 +100,7 @@ class Retriever:
     def search(
         self, query: str, k: int = 5, filters: Filters = Filters(), mode: Mode = "hybrid"
     ) -> list[Hit]:
-        if self.index.docs.counts()[1] == 0:
+        if self.index.docs.chunk_count() == 0:
             raise IndexEmptyError()
         n = max(30, 4 * k)  # candidates from each retriever before fusion
         dense: dict[str, float] = {}
@@ -124,8 +123,8 @@ class Retriever:
         return [_hit(stored[i], scores[i], dense.get(i, 0.0)) for i in best if i in stored]
 
     def _bm25(self, query: str, n: int, filters: Filters) -> dict[str, float]:
-        match = fts_query(query)
-        return dict(self.index.docs.bm25(match, n, **filters.bm25_args())) if match else {}
+        terms = query_terms(query)
+        return dict(self.index.docs.bm25(terms, n, **filters.bm25_args())) if terms else {}
 
     def _complete_similarities(self, query_vector: Any, dense: dict[str, float], lexical: dict[str, float]) -> None:
         """Cosine similarity for BM25 candidates the dense search did not return."""

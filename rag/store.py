@@ -20,7 +20,7 @@ from typing import IO, Any
 
 from .catalog import Catalog, StoredDocument
 from .chunking import Chunker, ChunkerConfig
-from .embedding import BACKENDS, DEFAULT_BACKEND, ChromaEmbedding, Embedder, get_embedder
+from .embedding import BACKENDS, DEFAULT_BACKEND, Embedder, get_embedder
 from .errors import IndexEmptyError, IndexLockedError
 from .offline import go_offline
 from .schema import Chunk, Document
@@ -34,7 +34,7 @@ class Index:
     def __init__(self, settings: Settings, *, create: bool = False) -> None:
         go_offline()
         from .docstore import DocStore
-        from .vectors import VectorStore, chroma_client, is_local, stored_fingerprint
+        from .vectors import ChromaEmbedding, VectorStore, chroma_client, is_local, stored_fingerprint
 
         self.settings = settings
         self.dir = Path(settings.index_dir)

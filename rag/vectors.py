@@ -2,7 +2,8 @@
 
 The embedding model and chunker that built the collection are stored in its
 metadata; opening it with different ones is refused, because mixing vectors
-from two models silently ruins retrieval.
+from two models silently ruins retrieval. ``ChromaEmbedding`` wraps an ``Embedder``
+in chromadb's protocol so Chroma never falls back to its own (downloading) default.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from typing import Any
 
 import chromadb
 import numpy as np
+from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from chromadb.config import Settings as ChromaSettings
+from chromadb.utils.embedding_functions import register_embedding_function
 
-from .embedding import ChromaEmbedding
+from .embedding import Embedder, get_embedder
 from .errors import IndexMismatchError, StoreUnavailableError
 from .schema import Chunk, Document
 from .settings import Settings
@@ -135,3 +138,37 @@ class VectorStore:
         ids = result["ids"][0]
         distances = result["distances"][0] if result["distances"] else []
         return [(i, 1.0 - float(d)) for i, d in zip(ids, distances, strict=True)]
+
+
+@register_embedding_function
+class ChromaEmbedding(EmbeddingFunction[Documents]):
+    """chromadb's embedding-function protocol over ``Embedder``."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self._embedder = embedder
+
+    def __call__(self, input: Documents) -> Embeddings:
+        return list(self._embedder.embed(list(input)))
+
+    @staticmethod
+    def name() -> str:
+        return "news-rag-sentence-transformers"  # kept: Chroma refuses a collection whose name differs
+
+    def default_space(self) -> str:  # type: ignore[override]
+        return "cosine"
+
+    def supported_spaces(self) -> list[str]:  # type: ignore[override]
+        return ["cosine"]
+
+    def get_config(self) -> dict[str, Any]:
+        e = self._embedder
+        return {"model_path": e.model_path, "model_name": e.model_name, "backend": e.backend,
+                "cache_dir": str(e.cache_dir)}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> ChromaEmbedding:
+        from .settings import Settings
+
+        cache_dir = config.get("cache_dir") or str(Settings.cache_dir)
+        backend = config.get("backend") or "torch"  # collections from before backends were torch
+        return ChromaEmbedding(get_embedder(config["model_path"], config["model_name"], backend, Path(cache_dir)))
