@@ -5,19 +5,23 @@ built by ``Index.refresh`` and kept current by comparing Chroma's change counter
 one recorded here, so it can always be deleted and rebuilt. It exists because Chroma's
 local and single-node modes have no lexical index: the FTS5 index of the chunks is
 updated in the same transaction as the documents, so lexical search never drifts from
-the cached text.
+the cached text. Each chunk's vector is copied here too, so a small index is searched
+exactly without opening Chroma (``nearest``; see ``rag.store.EXACT_SEARCH_MAX_CHUNKS``).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
+
+import numpy as np
 
 from .catalog import StoredDocument
 from .errors import DocumentNotFoundError
@@ -45,7 +49,8 @@ CREATE TABLE IF NOT EXISTS chunks (
     idx INTEGER NOT NULL,
     start INTEGER NOT NULL,
     "end" INTEGER NOT NULL,
-    text TEXT NOT NULL
+    text TEXT NOT NULL,
+    vector BLOB  -- float32, a copy of the chunk's vector in Chroma (rag.store.EXACT_SEARCH_MAX_CHUNKS)
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
@@ -87,6 +92,17 @@ class StoredChunk:
     end: int
 
 
+@dataclass(frozen=True)
+class _Matrix:
+    """Every chunk vector of one generation of the cache, with what the filters need."""
+
+    generation: int
+    ids: list[str]
+    vectors: np.ndarray  # (chunks, dim) float32, L2-normalised
+    published_ts: np.ndarray  # float; NaN for undated documents
+    sources: np.ndarray  # str
+
+
 class DocStore:
     """One SQLite file; each thread gets its own connection, so readers in many threads
     (the UI's workers) never share a cursor or a transaction."""
@@ -106,8 +122,12 @@ class DocStore:
         if "origin" not in columns:  # a file from before the cache design: it is rebuilt from Chroma
             with self.conn:
                 self.conn.execute("ALTER TABLE documents ADD COLUMN origin TEXT NOT NULL DEFAULT ''")
+        if "vector" not in {r[1] for r in self.conn.execute("PRAGMA table_info(chunks)")}:
+            with self.conn:  # a cache from before vectors were kept here: Index fills them from Chroma
+                self.conn.execute("ALTER TABLE chunks ADD COLUMN vector BLOB")
         self.file_id = _file_id(path)
         self._chunk_count = (-1, 0)  # (generation, chunks)
+        self._matrix: _Matrix | None = None
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -257,6 +277,67 @@ class DocStore:
             total += count
         return kept
 
+    def vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The cached vectors of these chunks (those that have one)."""
+        if not chunk_ids:
+            return {}
+        marks = ",".join("?" * len(chunk_ids))
+        rows = self.conn.execute(
+            f"SELECT chunk_id, vector FROM chunks WHERE vector IS NOT NULL AND chunk_id IN ({marks})", list(chunk_ids)
+        )
+        return {chunk_id: np.frombuffer(blob, dtype=np.float32) for chunk_id, blob in rows}
+
+    def without_vectors(self) -> list[str]:
+        """Chunks whose vector is not cached yet (Index copies them from Chroma)."""
+        return [r[0] for r in self.conn.execute("SELECT chunk_id FROM chunks WHERE vector IS NULL")]
+
+    def nearest(
+        self,
+        query: np.ndarray,
+        n: int,
+        *,
+        since: int | None = None,
+        until: int | None = None,
+        sources: Sequence[str] = (),
+    ) -> list[tuple[str, float]]:
+        """(chunk_id, cosine similarity) of the ``n`` chunks closest to ``query``: an exact search over
+        every cached vector (the filters as in ``bm25``)."""
+        matrix = self._load_matrix()
+        scores = matrix.vectors @ np.asarray(query, dtype=np.float32)
+        keep = np.ones(len(scores), dtype=bool)
+        if since is not None:
+            keep &= matrix.published_ts >= since
+        if until is not None:
+            keep &= matrix.published_ts <= until
+        if sources:
+            keep &= np.isin(matrix.sources, list(sources))
+        scores = np.where(keep, scores, -np.inf)
+        n = min(n, int(keep.sum()))
+        best = np.argpartition(-scores, n - 1)[:n] if n else np.zeros(0, dtype=int)
+        best = best[np.argsort(-scores[best], kind="stable")]
+        return [(matrix.ids[i], float(scores[i])) for i in best]
+
+    def _load_matrix(self) -> _Matrix:
+        """All vectors, read once per generation (11k chunks: 17 MB)."""
+        generation = self.generation()
+        matrix = self._matrix
+        if matrix is not None and matrix.generation == generation:
+            return matrix
+        with self._lock:
+            rows = self.conn.execute(
+                """SELECT c.chunk_id, c.vector, d.published_ts, d.source FROM chunks c
+                   JOIN documents d ON d.doc_id = c.doc_id WHERE c.vector IS NOT NULL"""
+            ).fetchall()
+            dim = len(rows[0][1]) // 4 if rows else 0
+            self._matrix = matrix = _Matrix(
+                generation,
+                [r[0] for r in rows],
+                np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), dim),
+                np.array([np.nan if r[2] is None else r[2] for r in rows], dtype=float),
+                np.array([r[3] for r in rows], dtype=object),
+            )
+        return matrix
+
     def chunk_items(self, chunk_ids: Sequence[str]) -> list[tuple[Document, Chunk]]:
         """Stored chunks with their documents, to re-embed chunks whose vectors are missing."""
         stored = self.chunks(chunk_ids)
@@ -308,16 +389,27 @@ class DocStore:
     # ------------------------------------------------------------------ writes
 
     def apply(
-        self, items: Iterable[StoredDocument], removed: Iterable[str], *, store_id: str, seq: int
+        self,
+        items: Iterable[StoredDocument],
+        removed: Iterable[str],
+        *,
+        store_id: str,
+        seq: int,
+        vectors: Mapping[str, np.ndarray] | None = None,
     ) -> None:
         """Store documents with exactly these chunks and forget ``removed``, in one transaction
-        that also records which Chroma state the cache now holds."""
+        that also records which Chroma state the cache now holds. A chunk keeps its cached vector
+        (ids are content hashes) unless ``vectors`` has a new one; one with neither is filled later."""
+        vectors = vectors or {}
         with self.conn:
             for doc_id in removed:
                 self.conn.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
                 self.conn.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
             for item in items:
                 doc, chunks = item.document, item.chunks
+                kept = dict(self.conn.execute(
+                    "SELECT chunk_id, vector FROM chunks WHERE doc_id = ? AND vector IS NOT NULL", (doc.doc_id,)
+                ).fetchall())
                 self.conn.execute("DELETE FROM chunks WHERE doc_id = ?", (doc.doc_id,))
                 self.conn.execute(
                     "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)",
@@ -336,13 +428,32 @@ class DocStore:
                     ),
                 )
                 self.conn.executemany(
-                    'INSERT INTO chunks (chunk_id, doc_id, idx, start, "end", text) VALUES (?,?,?,?,?,?)',
-                    [(c.chunk_id, c.doc_id, c.index, c.start, c.end, c.text) for c in chunks],
+                    'INSERT INTO chunks (chunk_id, doc_id, idx, start, "end", text, vector) VALUES (?,?,?,?,?,?,?)',
+                    [(c.chunk_id, c.doc_id, c.index, c.start, c.end, c.text,
+                      _blob(vectors[c.chunk_id]) if c.chunk_id in vectors else kept.get(c.chunk_id))
+                     for c in chunks],
                 )
             self.conn.executemany(
                 "INSERT OR REPLACE INTO synced VALUES (?, ?)", [("store_id", store_id), ("seq", str(seq))]
             )
             self._changed()
+
+    def set_vectors(self, vectors: Mapping[str, np.ndarray]) -> None:
+        """Cache the vectors of chunks stored already."""
+        with self.conn:
+            self.conn.executemany(
+                "UPDATE chunks SET vector = ? WHERE chunk_id = ?", [(_blob(v), i) for i, v in vectors.items()]
+            )
+            self._changed()
+
+    def fingerprint(self) -> dict[str, Any] | None:
+        """The model and chunker the cached vectors come from (as in Chroma's collection metadata)."""
+        row = self.conn.execute("SELECT value FROM synced WHERE key = 'fingerprint'").fetchone()
+        return json.loads(row[0]) if row else None
+
+    def set_fingerprint(self, fingerprint: Mapping[str, Any]) -> None:
+        with self.conn:
+            self.conn.execute("INSERT OR REPLACE INTO synced VALUES ('fingerprint', ?)", (json.dumps(fingerprint),))
 
     def clear(self) -> None:
         """Forget every document, keeping the file: readers in other processes notice the
@@ -356,6 +467,10 @@ class DocStore:
             self.conn.execute(_DELETE_TRIGGER)
             self.conn.execute("DELETE FROM synced")
             self._changed()
+
+
+def _blob(vector: np.ndarray) -> bytes:
+    return np.asarray(vector, dtype=np.float32).tobytes()
 
 
 def _file_id(path: Path) -> tuple[int, int] | None:

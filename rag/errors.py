@@ -4,6 +4,8 @@ Library code raises these; the CLI and the UI catch ``RagError`` at their
 boundary and show ``str(error)`` to the user instead of a traceback.
 """
 
+from __future__ import annotations
+
 
 class RagError(Exception):
     """Base class: anything a user can fix or should be told about."""
@@ -34,6 +36,12 @@ class IndexEmptyError(RagError):
 
 class IndexMismatchError(RagError):
     """The index was built with another embedding model or chunker."""
+
+    @classmethod
+    def between(cls, where: str, stored: dict[str, object], wanted: dict[str, object]) -> IndexMismatchError:
+        built = ", ".join(f"{k}={stored.get(k)}" for k in wanted)
+        using = ", ".join(f"{k}={v}" for k, v in wanted.items())
+        return cls(f"the index at {where} was built with {built}, but this run uses {using}: run `rag index --rebuild`")
 
 
 class IndexLockedError(RagError):

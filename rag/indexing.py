@@ -143,7 +143,7 @@ def check(settings: Settings) -> Consistency:
 
 def check_stores(index: Index, *, repair: bool) -> Consistency:
     """Compare chunk ids of both stores (two id scans; no texts or vectors are read) and,
-    with ``repair``, delete orphan vectors and embed the missing ones."""
+    with ``repair``, delete orphan vectors, embed the missing ones and copy into the cache the vectors it lacks."""
     started = time.perf_counter()
     stored = index.docs.all_chunk_ids()
     vectors = index.vectors.all_ids()
@@ -155,6 +155,8 @@ def check_stores(index: Index, *, repair: bool) -> Consistency:
             items = index.docs.chunk_items(missing[lo : lo + index.settings.write_batch])
             index.vectors.upsert(items, index.embedder.embed([c.text for _, c in items]))
         result.repaired = True
+    if repair:
+        index.copy_vectors()  # the cache's copies of vectors it lacks (e.g. those just repaired)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -246,7 +248,8 @@ def _write(
         stale = [i for doc, chunks, old in batch for i in old - {c.chunk_id for c in chunks}]
         index.vectors.delete(stale)
         if batch:
-            index.commit([(doc, chunks) for doc, chunks, _ in batch], origin=origin)
+            new_vectors = dict(zip([c.chunk_id for _, c in new], vectors, strict=True)) if new else {}
+            index.commit([(doc, chunks) for doc, chunks, _ in batch], origin=origin, vectors=new_vectors)
         report.chunks_added += len(new)
         report.chunks_deleted += len(stale)
         bar.update(len(batch))

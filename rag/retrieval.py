@@ -1,4 +1,5 @@
-"""Hybrid retrieval: dense (Chroma) and BM25 (SQLite FTS5) candidates, fused.
+"""Hybrid retrieval: dense (exact over the cached vectors, or Chroma's HNSW for a large index) and
+BM25 (SQLite FTS5) candidates, fused.
 
 Fusion is a weighted sum of scores normalised over the candidate set, not
 reciprocal-rank fusion: RRF throws away how *much* better the top BM25 match is,
@@ -46,8 +47,8 @@ class Filters:
             return None
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
-    def bm25_args(self) -> dict[str, Any]:
-        """The same filters as keyword arguments of ``DocStore.bm25``."""
+    def sql_args(self) -> dict[str, Any]:
+        """The same filters as keyword arguments of ``DocStore.bm25`` and ``DocStore.nearest``."""
         return {
             "since": int(self.since.timestamp()) if self.since else None,
             "until": int(self.until.timestamp()) if self.until else None,
@@ -108,7 +109,10 @@ class Retriever:
         query_vector = None
         if mode in ("hybrid", "dense"):
             query_vector = self.index.embedder.embed_query(query)
-            dense = dict(self.index.vectors.query(query_vector, n, filters.chroma_where()))
+            if self.index.exact:
+                dense = dict(self.index.docs.nearest(query_vector, n, **filters.sql_args()))
+            else:
+                dense = dict(self.index.vectors.query(query_vector, n, filters.chroma_where()))
         if mode in ("hybrid", "bm25"):
             lexical = self._bm25(query, n, filters)
         if mode == "bm25":
@@ -124,12 +128,12 @@ class Retriever:
 
     def _bm25(self, query: str, n: int, filters: Filters) -> dict[str, float]:
         terms = query_terms(query)
-        return dict(self.index.docs.bm25(terms, n, **filters.bm25_args())) if terms else {}
+        return dict(self.index.docs.bm25(terms, n, **filters.sql_args())) if terms else {}
 
     def _complete_similarities(self, query_vector: Any, dense: dict[str, float], lexical: dict[str, float]) -> None:
         """Cosine similarity for BM25 candidates the dense search did not return."""
         missing = [i for i in lexical if i not in dense]
-        for chunk_id, vector in self.index.vectors.embeddings(missing).items():
+        for chunk_id, vector in self.index.docs.vectors(missing).items():
             dense[chunk_id] = float(np.dot(vector, query_vector))
 
     def _fuse(self, dense: dict[str, float], lexical: dict[str, float]) -> dict[str, float]:

@@ -13,62 +13,129 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+import numpy as np
 
 from .catalog import Catalog, StoredDocument
 from .chunking import Chunker, ChunkerConfig
 from .embedding import BACKENDS, DEFAULT_BACKEND, Embedder, get_embedder
-from .errors import IndexEmptyError, IndexLockedError
+from .errors import IndexEmptyError, IndexLockedError, IndexMismatchError
 from .offline import go_offline
 from .schema import Chunk, Document
 from .settings import Settings
 
+if TYPE_CHECKING:
+    from .vectors import VectorStore
+
+COPY_BATCH = 1000  # vectors read from Chroma per request when the cache lacks them
+
+
+# Up to this many chunks, dense search is exact, over the vectors cached in docs.sqlite, and a process
+# that only reads a local index never opens Chroma (whose import alone takes 1.1 s here); beyond it,
+# Chroma's HNSW graph is faster. Measured: python bench/bench_exact.py (docs/benchmarks.md).
+EXACT_SEARCH_MAX_CHUNKS = 30_000
+
 
 class Index:
     """The stores and the model. Opening it brings the cache up to date with Chroma;
-    writers hold a ``WriteLock`` and the store's ``Lease`` while it is open."""
+    writers hold a ``WriteLock`` and the store's ``Lease`` while it is open.
+
+    A reader of a local index whose cache is complete and small enough for exact search opens
+    Chroma only when asked for ``catalog`` or ``vectors``: every local writer commits to the same
+    cache file, so the cache's generation tells it everything it needs to know."""
 
     def __init__(self, settings: Settings, *, create: bool = False) -> None:
         go_offline()
         from .docstore import DocStore
-        from .vectors import ChromaEmbedding, VectorStore, chroma_client, is_local, stored_fingerprint
 
         self.settings = settings
         self.dir = Path(settings.index_dir)
-        self.local = is_local(settings)
+        self.local = not settings.chroma_url
         self.where = str(self.dir) if self.local else settings.chroma_url
         if not create and self.local and not (self.dir / "chroma" / "chroma.sqlite3").exists():
             raise IndexEmptyError()
         self.dir.mkdir(parents=True, exist_ok=True)
-        model_path = settings.resolved_model_path
         self.chunker_config = ChunkerConfig(settings.chunk_tokens, settings.chunk_overlap)
         self.docs = DocStore(self.dir / "docs.sqlite")
+        self._catalog: Catalog | None = None
+        self._vectors: VectorStore | None = None
+        cached = self.docs.fingerprint()
+        if create or not self.local or cached is None or not self._exact_search_possible():
+            self._open_chroma(create=create)
+        else:
+            self.embedder = self._embedder(cached)
+            if self.fingerprint != cached:
+                raise IndexMismatchError.between(self.where, cached, self.fingerprint)
+            self.synced_seq = self.docs.synced()[1]
+        self.exact = self.local and self._exact_search_possible()  # a server's store is searched on the server
+        self.generation = self.docs.generation()
+        _seen_generation[str(self.docs.path)] = self.generation
+        self._checked = time.monotonic()
+        self._checking = threading.Lock()
+
+    def _exact_search_possible(self) -> bool:
+        return 0 < self.docs.chunk_count() <= EXACT_SEARCH_MAX_CHUNKS and not self.docs.without_vectors()
+
+    def _embedder(self, stored_fingerprint: dict[str, Any] | None) -> Embedder:
+        s = self.settings
+        backend = choose_backend(s.embed_backend, stored_fingerprint)
+        return get_embedder(s.resolved_model_path, s.model_name, backend, s.cache_dir, s.batch_size)
+
+    def _open_chroma(self, *, create: bool) -> None:
+        """Open the Chroma store, bring the cache up to date with it (vectors included) and check that
+        the model and chunker are the ones it was built with."""
+        from .docstore import DocStore
+        from .vectors import ChromaEmbedding, VectorStore, chroma_client, stored_fingerprint
+
         db = str(self.docs.path)
         seen = _seen_generation.get(db)
         if self.local and seen is not None and seen != self.docs.generation() != DocStore.written_here.get(db):
             _forget_chroma_clients()  # another process wrote the index: Chroma's in-process cache is stale
-        client = chroma_client(settings)
-        self.catalog = Catalog(client, create=create)
+        client = chroma_client(self.settings)
+        self._catalog = Catalog(client, create=create)
         before = self.docs.synced()
         self.synced_seq = self.refresh()
         if self.local and self.docs.synced() != before:
             # The cache caught up with writes of another process, whose vectors this process's
             # Chroma client has not loaded: open a fresh one.
             _forget_chroma_clients()
-            client = chroma_client(settings)
-            self.catalog = Catalog(client, create=create)
-        backend = choose_backend(settings.embed_backend, stored_fingerprint(client))
-        self.embedder: Embedder = get_embedder(
-            model_path, settings.model_name, backend, settings.cache_dir, settings.batch_size
-        )
-        self.vectors = VectorStore(client, ChromaEmbedding(self.embedder), self.fingerprint, self.where)
-        self.generation = self.docs.generation()
-        _seen_generation[db] = self.generation
-        self._checked = time.monotonic()
-        self._checking = threading.Lock()
+            client = chroma_client(self.settings)
+            self._catalog = Catalog(client, create=create)
+        if not hasattr(self, "embedder"):
+            self.embedder: Embedder = self._embedder(stored_fingerprint(client))
+        self._vectors = VectorStore(client, ChromaEmbedding(self.embedder), self.fingerprint, self.where)
+        if self.docs.fingerprint() != self.fingerprint:
+            self.docs.set_fingerprint(self.fingerprint)
+        self.copy_vectors()
+
+    def copy_vectors(self) -> int:
+        """Copy into the cache the vectors it lacks (a cache filled from Chroma, or from before it kept
+        vectors); returns how many were copied."""
+        missing = self.docs.without_vectors()
+        copied = 0
+        for lo in range(0, len(missing), COPY_BATCH):
+            found = self.vectors.embeddings(missing[lo : lo + COPY_BATCH])
+            self.docs.set_vectors(found)
+            copied += len(found)
+        return copied
+
+    @property
+    def catalog(self) -> Catalog:
+        if self._catalog is None:
+            self._open_chroma(create=False)
+        assert self._catalog is not None
+        return self._catalog
+
+    @property
+    def vectors(self) -> VectorStore:
+        if self._vectors is None:
+            self._open_chroma(create=False)
+        assert self._vectors is not None
+        return self._vectors
 
     @property
     def fingerprint(self) -> dict[str, Any]:
@@ -99,17 +166,22 @@ class Index:
         return seq
 
     def commit(
-        self, items: Sequence[tuple[Document, list[Chunk]]], removed: Sequence[str] = (), origin: str = ""
+        self,
+        items: Sequence[tuple[Document, list[Chunk]]],
+        removed: Sequence[str] = (),
+        origin: str = "",
+        vectors: Mapping[str, np.ndarray] | None = None,
     ) -> None:
-        """Record documents as indexed (their vectors are stored already) and forget ``removed``:
-        in Chroma first, then the change counter, then this instance's cache. Call with the lease held."""
+        """Record documents as indexed (their vectors are stored in Chroma already; ``vectors`` are the
+        new ones, for the cache) and forget ``removed``: in Chroma first, then the change counter, then
+        this instance's cache. Call with the lease held."""
         seq = self.synced_seq + 1
         now = time.time()
         stored = [StoredDocument(doc, chunks, now, origin) for doc, chunks in items]
         self.catalog.put(stored, seq)
         self.catalog.remove(list(removed))
         self.catalog.set_seq(seq)
-        self.docs.apply(stored, removed, store_id=self.catalog.store_id, seq=seq)
+        self.docs.apply(stored, removed, store_id=self.catalog.store_id, seq=seq, vectors=vectors)
         self.synced_seq = seq
         self.generation = self.docs.generation()
 
@@ -125,7 +197,7 @@ class Index:
             return False
         try:
             self._checked = started
-            return self.catalog.seq() > self.synced_seq
+            return self._catalog is not None and self._catalog.seq() > self.synced_seq
         except Exception:  # an unreachable server: keep answering from what we have
             return False
         finally:

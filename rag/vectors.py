@@ -88,12 +88,7 @@ class VectorStore:
         )
         stored = {k: self.collection.metadata.get(k) for k in fingerprint} if self.collection.metadata else {}
         if stored != fingerprint:
-            built = ", ".join(f"{k}={v}" for k, v in stored.items())
-            wanted = ", ".join(f"{k}={v}" for k, v in fingerprint.items())
-            raise IndexMismatchError(
-                f"the index at {where} was built with {built}, but this run uses {wanted}: "
-                "run `rag index --rebuild`"
-            )
+            raise IndexMismatchError.between(where, stored, fingerprint)
         self._max_batch = self.client.get_max_batch_size()
 
     def count(self) -> int:

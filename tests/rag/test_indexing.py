@@ -10,8 +10,10 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from rag.docstore import DocStore
 from rag.embedding import Embedder
 from rag.errors import IndexEmptyError, IndexLockedError, IndexMismatchError
 from rag.indexing import sync
@@ -27,8 +29,11 @@ def consistent(settings: Settings) -> tuple[int, int]:
     index = Index(settings)
     try:
         docs, chunks = index.docs.counts()
+        assert index.docs.without_vectors() == []  # asked first: opening Chroma (index.vectors) copies missing ones
         rows = index.docs.conn.execute('SELECT chunk_id, doc_id, start, "end", text FROM chunks').fetchall()
         assert index.vectors.all_ids() == {r[0] for r in rows}
+        cached, stored = index.docs.vectors([r[0] for r in rows]), index.vectors.embeddings([r[0] for r in rows])
+        assert cached.keys() == stored.keys() and all(np.allclose(cached[i], stored[i], atol=1e-6) for i in stored)
         assert index.vectors.count() == chunks == len(rows)
         texts = {}
         for chunk_id, doc_id, start, end, text in rows:
@@ -161,15 +166,35 @@ def test_a_file_that_breaks_keeps_its_indexed_version(settings, corpus, write) -
     assert consistent(settings)[0] == 3
 
 
+def test_a_small_local_index_is_searched_exactly_from_the_cache_without_chroma(settings, corpus) -> None:
+    sync(settings)
+    index = Index(settings)
+    assert index.exact and index._catalog is None and index._vectors is None  # Chroma not opened
+    query = index.embedder.embed(["When did the harbour bridge reopen?"])[0]
+    exact = index.docs.nearest(query, 3)
+    assert [i for i, _ in exact] == [i for i, _ in index.vectors.query(query, 3)]  # Chroma's HNSW agrees
+    assert np.allclose([s for _, s in exact], [s for _, s in index.vectors.query(query, 3)], atol=1e-5)
+    index.close()
+    for name in ("docs.sqlite", "docs.sqlite-wal", "docs.sqlite-shm"):
+        (settings.index_dir / name).unlink(missing_ok=True)
+    rebuilt = Index(settings)  # the cache is rebuilt from Chroma, vectors included
+    assert rebuilt.exact and [i for i, _ in rebuilt.docs.nearest(query, 3)] == [i for i, _ in exact]
+    rebuilt.close()
+
+
 def test_model_mismatch_is_a_clear_error_until_rebuild(settings, corpus) -> None:
     sync(settings)
-    # Simulate an index built by another model: rewrite the stored fingerprint.
+    # Simulate an index built by another model: rewrite the stored fingerprint, in Chroma (what a
+    # writer checks) and in the cache (what a reader that does not open Chroma checks).
     client = chroma_client(settings)
     collection = client.get_collection(COLLECTION)
     collection.modify(metadata={**collection.metadata, "embedding_model": "intfloat/e5-small-v2"})
+    docs = DocStore(settings.index_dir / "docs.sqlite")
+    docs.set_fingerprint({**docs.fingerprint(), "embedding_model": "intfloat/e5-small-v2"})
+    docs.close()
     with pytest.raises(IndexMismatchError, match=r"embedding_model=intfloat/e5-small-v2.*run `rag index --rebuild`"):
         Index(settings)
-    with pytest.raises(IndexMismatchError):
+    with pytest.raises(IndexMismatchError, match=r"embedding_model=intfloat/e5-small-v2"):
         sync(settings)
     report = sync(settings, rebuild=True)
     assert report.docs_added == 3

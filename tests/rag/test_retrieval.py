@@ -54,3 +54,40 @@ def test_postings_count_chunks_per_stem_and_the_budget_keeps_the_rarest_terms(tm
     assert [store.chunks([c])[c].doc_id for c, _ in limited] == ["flood"]  # "council" (7 chunks) left out
     assert len(store.bm25(["council", "flood"], 10, max_postings=None)) == 7
     store.close()
+
+
+def test_exact_nearest_search_over_cached_vectors_with_filters(tmp_path) -> None:
+    from datetime import UTC, datetime
+
+    import numpy as np
+
+    from rag.catalog import StoredDocument
+    from rag.docstore import DocStore
+    from rag.schema import Chunk, Document
+
+    def doc(key: str, source: str, year: int | None) -> StoredDocument:
+        text = f"Story {key}."
+        published = datetime(year, 1, 1, tzinfo=UTC) if year else None
+        chunk = Chunk(Chunk.make_id(key, 0, text), key, 0, 0, len(text), text)
+        return StoredDocument(Document(doc_id=key, title=key, text=text, source=source, published=published),
+                              [chunk], 0.0)
+
+    items = [doc("a", "bbc", 2020), doc("b", "reuters", 2024), doc("c", "bbc", None)]
+    ids = {s.document.doc_id: s.chunks[0].chunk_id for s in items}
+    unit = np.eye(3, dtype=np.float32)
+    store = DocStore(tmp_path / "docs.sqlite")
+    store.apply(items[:2], (), store_id="s", seq=1, vectors={ids["a"]: unit[0], ids["b"]: unit[1]})
+    store.apply(items[2:], (), store_id="s", seq=2)  # no vector yet (a cache filled from Chroma)
+    assert store.without_vectors() == [ids["c"]]
+    store.set_vectors({ids["c"]: np.array([0.6, 0.8, 0.0], dtype=np.float32)})
+    query = np.array([0.0, 1.0, 0.0], dtype=np.float32)
+    found = store.nearest(query, 3)
+    assert [i for i, _ in found] == [ids["b"], ids["c"], ids["a"]]
+    assert np.allclose([s for _, s in found], [1.0, 0.8, 0.0])
+    assert [i for i, _ in store.nearest(query, 5, sources=["bbc"])] == [ids["c"], ids["a"]]
+    since_2021 = int(datetime(2021, 1, 1, tzinfo=UTC).timestamp())
+    assert [i for i, _ in store.nearest(query, 5, since=since_2021)] == [ids["b"]]  # undated: left out, as in Chroma
+    assert store.nearest(query, 5, sources=["afp"]) == []
+    store.apply(items[:1], (), store_id="s", seq=3)  # re-stored unchanged: its chunk keeps its vector
+    assert store.without_vectors() == [] and np.array_equal(store.vectors([ids["a"]])[ids["a"]], unit[0])
+    store.close()
