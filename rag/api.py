@@ -329,9 +329,10 @@ def default_answerer(index: Index) -> ExtractiveAnswerer:
     cached = _answerers.get(index)
     if cached is None or cached[0] != total:
         embedder = index.embedder
+        reader = get_reader(embedder.model_path)
+        reader.preload()
         answerer = ExtractiveAnswerer(idf_from_counts(index.docs.term_frequency, total),
-                                      embed_query=embedder.embed_query, embed=embedder.embed,
-                                      reader=get_reader(embedder.model_path))
+                                      embed_query=embedder.embed_query, embed=embedder.embed, reader=reader)
         cached = (total, answerer)
         _answerers[index] = cached
     return cached[1]

@@ -10,6 +10,7 @@ no torch at query time.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -55,6 +56,15 @@ class Reader:
         self._lock = threading.Lock()
         self._cache: OrderedDict[tuple[str, str], float] = OrderedDict()
         self._cache_size = cache_size
+
+    def preload(self) -> None:
+        """Load the session in a background thread: a cold process overlaps it with the search (0.2 s)."""
+        if self._session is None:
+            threading.Thread(target=self._load_quietly, daemon=True, name="reader-load").start()
+
+    def _load_quietly(self) -> None:
+        with contextlib.suppress(Exception):  # raised again, as a readable error, where the reader is used
+            self._load()
 
     def _load(self) -> None:
         with self._lock:
