@@ -162,8 +162,6 @@ class ChromaEmbedding(EmbeddingFunction[Documents]):
 
     @staticmethod
     def build_from_config(config: dict[str, Any]) -> ChromaEmbedding:
-        from .settings import Settings
-
         cache_dir = config.get("cache_dir") or str(Settings.cache_dir)
         backend = config.get("backend") or "torch"  # collections from before backends were torch
         return ChromaEmbedding(get_embedder(config["model_path"], config["model_name"], backend, Path(cache_dir)))
