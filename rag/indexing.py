@@ -13,6 +13,7 @@ and the store's ``Lease`` (which also works across machines sharing a server).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import socket
 import sys
@@ -175,34 +176,37 @@ def _sync(index: Index, roots: list[Path], report: IndexReport, lease: Lease, *,
     errored_paths = {e.path for e in report.errors}
     stored = index.docs.hashes()
 
-    documents: list[Document] = []
+    # First pass: what each document is, without keeping its text (the corpus is never held in memory).
+    found: list[_Seen] = []
     max_bytes = int(index.settings.max_file_mb * 1024 * 1024)
     for path in _bar(files, show, "reading", "file"):
         key = file_key(path, corpus)
         loaded = load_file(path, key, max_bytes)
-        documents.extend(loaded.documents)
+        found.extend(_Seen(d.doc_id, d.path, d.content_hash, _text_hash(d), path, key) for d in loaded.documents)
         report.errors.extend(loaded.errors)
         report.warnings.extend(loaded.warnings)
         if loaded.errors:
             errored_paths.add(key)
 
     # The same text twice is indexed once; a copy already indexed keeps its id.
-    documents.sort(key=lambda d: (stored.get(d.doc_id, ("",))[0] != d.content_hash, d.path, d.doc_id))
-    by_hash: dict[str, Document] = {}
-    by_id: dict[str, Document] = {}
-    unique: list[Document] = []
-    for doc in documents:
-        text_hash = hashlib.sha256(doc.text.strip().encode()).hexdigest()
-        first = by_hash.get(text_hash) or by_id.get(doc.doc_id)
+    found.sort(key=lambda d: (stored.get(d.doc_id, ("",))[0] != d.content_hash, d.path, d.doc_id))
+    by_hash: dict[str, _Seen] = {}
+    by_id: dict[str, _Seen] = {}
+    unique: list[_Seen] = []
+    for doc in found:
+        first = by_hash.get(doc.text_hash) or by_id.get(doc.doc_id)
         if first is not None:
             report.duplicates.append({"path": doc.path, "doc_id": doc.doc_id, "duplicate_of": first.doc_id})
             continue
-        by_hash[text_hash] = by_id[doc.doc_id] = doc
+        by_hash[doc.text_hash] = by_id[doc.doc_id] = doc
         unique.append(doc)
     report.docs_duplicate = len(report.duplicates)
 
+    # Second pass: the changed documents are read again, a file at a time, as the writer reaches them.
     changed = [doc for doc in unique if stored.get(doc.doc_id, ("",))[0] != doc.content_hash]
-    failed = _write(index, changed, report, lease, origin, show)
+    failed: set[str] = set()
+    documents = _reread(changed, max_bytes, report, failed)
+    failed |= _write(index, documents, len(changed), report, lease, origin, show)
     report.docs_unchanged = len(unique) - len(changed)
     report.docs_added = sum(1 for d in changed if d.doc_id not in stored and d.doc_id not in failed)
     report.docs_updated = sum(1 for d in changed if d.doc_id in stored and d.doc_id not in failed)
@@ -226,8 +230,45 @@ def _sync(index: Index, roots: list[Path], report: IndexReport, lease: Lease, *,
         report.docs_removed = len(gone)
 
 
+@dataclass(frozen=True)
+class _Seen:
+    """A document as the first pass keeps it: enough to deduplicate it and to find it again, no text."""
+
+    doc_id: str
+    path: str
+    content_hash: str
+    text_hash: str
+    file: Path
+    key: str  # the file's name in the index (file_key)
+
+
+def _text_hash(doc: Document) -> str:
+    return hashlib.sha256(doc.text.strip().encode()).hexdigest()
+
+
+def _reread(changed: list[_Seen], max_bytes: int, report: IndexReport, failed: set[str]) -> Iterator[Document]:
+    """The changed documents, loaded again file by file. One that is gone or different from the first
+    pass (its file changed during the run) is reported and left as it was: the next run indexes it."""
+    for file, group in itertools.groupby(changed, key=lambda d: d.file):
+        wanted = list(group)
+        loaded = {(d.doc_id, d.content_hash): d for d in load_file(file, wanted[0].key, max_bytes).documents}
+        for seen in wanted:
+            doc = loaded.get((seen.doc_id, seen.content_hash))
+            if doc is None:
+                failed.add(seen.doc_id)
+                report.errors.append(FileError(seen.path, "changed while being indexed: the next run indexes it"))
+            else:
+                yield doc
+
+
 def _write(
-    index: Index, changed: list[Document], report: IndexReport, lease: Lease, origin: str, show: bool
+    index: Index,
+    changed: Iterable[Document],
+    total: int,
+    report: IndexReport,
+    lease: Lease,
+    origin: str,
+    show: bool,
 ) -> set[str]:
     """Chunk, embed and store changed documents, a batch at a time.
 
@@ -237,7 +278,7 @@ def _write(
     Failures of the stores themselves propagate. Returns the ids of the documents that failed.
     """
     failed: set[str] = set()
-    bar = _bar(None, show, "indexing", "doc", total=len(changed))
+    bar = _bar(None, show, "indexing", "doc", total=total)
     for batch in _batches(_plans(index, changed, report, failed), index.settings.write_batch):
         kept, new, vectors = _embed(index, batch, report)
         failed |= {doc.doc_id for doc, _, _ in batch} - {doc.doc_id for doc, _, _ in kept}
@@ -261,7 +302,7 @@ Plan = tuple[Document, list[Chunk], set[str]]  # a document, its new chunks, the
 Items = list[tuple[Document, Chunk]]
 
 
-def _plans(index: Index, changed: list[Document], report: IndexReport, failed: set[str]) -> Iterator[Plan]:
+def _plans(index: Index, changed: Iterable[Document], report: IndexReport, failed: set[str]) -> Iterator[Plan]:
     for doc in changed:
         try:
             chunks = index.chunker.run(doc)

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rag import indexing
 from rag.docstore import DocStore
 from rag.embedding import Embedder
 from rag.errors import IndexEmptyError, IndexLockedError, IndexMismatchError
@@ -104,6 +105,44 @@ def test_update_delete_and_prune(settings, corpus, write) -> None:
     index = Index(settings)
     assert "second bridge" in index.docs.document("local/harbour.txt").text
     index.close()
+
+
+def test_only_files_with_changed_documents_are_read_twice(settings, corpus, write, monkeypatch) -> None:
+    sync(settings)
+    harbour = corpus / "local" / "harbour.txt"
+    write(harbour, harbour.read_text() + "\n\nThe mayor promised a second bridge by 2030.")
+    reads: list[str] = []
+    real = indexing.load_file
+    monkeypatch.setattr(indexing, "load_file", lambda path, *a: reads.append(path.name) or real(path, *a))
+    report = sync(settings)
+    assert report.docs_updated == 1 and report.docs_unchanged == 2
+    # First pass: every file, keeping no text; second pass: only the changed one, as the writer reaches it.
+    assert sorted(reads) == sorted([p.name for p in (corpus / "local").iterdir()] + ["harbour.txt"])
+
+
+def test_a_file_changed_during_the_run_is_reported_and_indexed_next_run(settings, corpus, write, monkeypatch) -> None:
+    harbour = corpus / "local" / "harbour.txt"
+    real = indexing.load_file
+    edited: list[bool] = []
+
+    def edit_between_passes(path: Path, *args: object) -> object:
+        loaded = real(path, *args)
+        if path == harbour and not edited:  # after the first pass read it, the file changes
+            edited.append(True)
+            write(harbour, harbour.read_text() + "\n\nAn update: the toll is dropped.")
+        return loaded
+
+    monkeypatch.setattr(indexing, "load_file", edit_between_passes)
+    report = sync(settings)
+    assert report.docs_added == 2
+    assert [e.error for e in report.errors] == ["changed while being indexed: the next run indexes it"]
+    monkeypatch.undo()
+    again = sync(settings)
+    assert (again.docs_added, again.docs_unchanged, again.errors) == (1, 2, [])
+    index = Index(settings)
+    assert "the toll is dropped" in index.docs.document("local/harbour.txt").text
+    index.close()
+    assert consistent(settings)[0] == 3
 
 
 def test_indexing_a_subfolder_does_not_prune_the_rest(settings, corpus, write) -> None:
