@@ -1,4 +1,4 @@
-"""Retrieval quality per embedding backend: `rag eval` on SQuAD (2,000 questions) and CoQA (turn 1, 100).
+"""Retrieval quality per embedding backend: `rag eval` on SQuAD (2,000 questions) and CoQA (all 1,497 turns).
 
 Each backend gets its own cached eval index (rag.evaluation.eval_settings puts the backend in the path).
 Writes bench/results-eval-<backend>.json with the commands and the `rag eval --json` reports.
@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--backend", action="append", help="repeatable; default torch, onnx, onnx-int8")
-    parser.add_argument("--collect", type=Path, help="only gather DIR/<backend>-squad.json, -coqa1.json of these "
+    parser.add_argument("--collect", type=Path, help="only gather DIR/<backend>-squad.json, -coqa.json of these "
                         "same commands run earlier (one per process, in parallel)")
     parser.add_argument("--squad", type=Path, default=Path("../shared/data/squad-dev-v1.1.json"))
     parser.add_argument("--coqa", type=Path, default=Path("../shared/data/coqa-cnn.json"))
@@ -28,10 +28,10 @@ def main() -> None:
     for backend in args.backend or ["torch", "onnx", "onnx-int8"]:
         runs, commands = {}, []
         for name, dataset, extra in (("SQuAD dev, 2000 questions", args.squad, ["--limit", "2000"]),
-                                     ("CoQA CNN, turn 1", args.coqa, ["--turns", "first"])):
+                                     ("CoQA CNN, all turns", args.coqa, ["--turns", "all"])):
             cmd = ["rag", "eval", str(dataset), *extra, "--embed-backend", backend, "--json"]
             if args.collect:
-                path = args.collect / f"{backend}-{'squad' if 'SQuAD' in name else 'coqa1'}.json"
+                path = args.collect / f"{backend}-{'squad' if 'SQuAD' in name else 'coqa'}.json"
                 if path.exists() and path.stat().st_size:
                     runs[name] = json.loads(path.read_text())
                     commands.append(" ".join(cmd))

@@ -21,6 +21,10 @@ CoQA targets with these features (see the sweep), so SQuAD's are the ones aimed 
 Ablations and reader budgets (grouped cross-validation on train articles only) say
 which feature groups earn their place.
 
+Follow-ups (CoQA later turns) are searched as `ask` searches them (rag.api.retrieve), which now lets the
+committed answer model choose between the question's own search and the one with its history; the cached
+features behind the committed weights were collected before that, when later turns took the fused list.
+
 Run (features: about 12 min on the 2-core machine with the four --collect-only
 runs two at a time; the fit itself 30 s on the cached features):
   RAG_CACHE_DIR=/path/cache python bench/train_answer_model.py --drop similarity_sentence,similarity_gap \
@@ -44,7 +48,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GroupKFold
 
 from rag.answering import idf_from_counts
-from rag.api import retrieve
+from rag.api import default_answerer, retrieve
 from rag.evaluation import (
     Question,
     build_index,
@@ -127,8 +131,11 @@ def collect(path: Path, settings: Settings, limit: int, later: int, seed: int,
         vectors = SentenceVectors(index.embedder.embed)
         reader = Reader(index.embedder.model_path, max_tokens=10**9)  # budgets are simulated later
         gone = set(fold)
+        judge = default_answerer(index)
         for i, q in enumerate(chosen):
-            hits, query = retrieve(retriever, q.text, list(q.history), 5, Filters())
+            # The committed answer model judges follow-ups, as in `ask` (the cached features of the committed
+            # weights were collected before it did: later turns then took the fused list, see the docstring).
+            hits, query = retrieve(retriever, q.text, list(q.history), 5, Filters(), judge)
             context = query[len(q.text):] if query != q.text else ""
             terms = question_terms(q.text, idf, context)
             if not hits or terms.total <= 0:

@@ -12,7 +12,7 @@ import argparse
 import json
 from pathlib import Path
 
-from rag.evaluation import Question, _first_correct, build_index, eval_settings, load_dataset, select
+from rag.evaluation import Question, build_index, eval_settings, first_correct, load_dataset, select
 from rag.retrieval import Retriever
 from rag.rewrite import standalone
 from rag.settings import Settings
@@ -50,7 +50,7 @@ def main() -> None:
         table = {}
         for w in WEIGHTS:
             retriever = Retriever(index, dense_weight=w)
-            ranks = [_first_correct(retriever.search(standalone(q.text, q.history), 10), q) for q in questions]
+            ranks = [first_correct(retriever.search(standalone(q.text, q.history), 10), q) for q in questions]
             n = len(ranks)
             table[w] = {"recall@5": round(sum(1 for r in ranks if r and r <= 5) / n, 4),
                         "mrr@10": round(sum(1 / r for r in ranks if r) / n, 4)}

@@ -1,15 +1,22 @@
-"""How much should the conversation count when searching a question that came after other turns?
+"""How should a question asked after other turns choose between its own search and its history?
 
-Train articles only (rag.evaluation.split_articles). Each question is searched twice, as asked and
-with the earlier turns' words added (rag.rewrite.with_context), and the two lists are fused
-(rag.api.fuse_hits) with a grid of weights for the history search, separately for questions that
-need their history (rag.rewrite.needs_context) and for self-contained ones. Two kinds of turns:
-CoQA later turns (same story: the history helps) and SQuAD change-of-subject pairs (the first
-question is from another article, the history is its gold answer: the history can only hurt).
+Train articles only (rag.evaluation.split_articles). Each turn is searched as asked and with the earlier
+turns' words added (rag.rewrite.with_context, fused with the question's own search at
+rag.api.HISTORY_WEIGHT); the answer model (the committed one) reads both lists. The rule in
+rag.api.retrieve keeps the history reading unless the question's own is more confident by a margin:
+NEEDS_CONTEXT_MARGIN for questions that need their history (rag.rewrite.needs_context), 0 for the others.
+This script reports that rule over a grid of both margins, next to "always alone" and "always fused".
+
+Three kinds of turns:
+  * CoQA later turns (same story: the history helps; target recall@5 >= 0.95);
+  * SQuAD and CoQA change-of-subject pairs (rag.evaluation.subject_pairs: the first question is from
+    another article, its history is the answer the assistant gave; the history can only hurt: target
+    "answer contains gold" within 2 points of asking alone).
 Recall@5: the question's article, with its evidence, among the first 5 passages.
 
-Run (a few minutes; RAG_CACHE_DIR as for `rag eval`, whose indexes it reuses):
-  python bench/tune_followups.py --out bench/results-followups.json
+Run (about 3 minutes; RAG_CACHE_DIR as for `rag eval`, whose indexes it reuses; the measurements of
+issue 8 used the onnx backend):
+  RAG_EMBED_BACKEND=onnx python bench/tune_followups.py --out bench/results-followups.json
 """
 
 from __future__ import annotations
@@ -19,45 +26,71 @@ import json
 import random
 from pathlib import Path
 
-from rag.api import fuse_hits
-from rag.evaluation import build_index, contains_any, eval_settings, load_dataset, split_articles
+from rag.api import HISTORY_WEIGHT, answer_with, default_answerer, fuse_hits
+from rag.evaluation import (
+    build_index,
+    contains_any,
+    eval_settings,
+    first_correct,
+    load_dataset,
+    split_articles,
+    subject_pairs,
+)
 from rag.retrieval import Filters, Retriever
 from rag.rewrite import needs_context, with_context
 from rag.settings import Settings
 from rag.store import Index
 
-WEIGHTS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0)
+NEEDS_MARGINS = (0.0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 1.1)  # 1.1: always the history reading
+SELF_MARGINS = (-0.1, 0.0, 0.1, 0.2)
 
 
-def searches(path: Path, settings: Settings, turns: list[tuple[object, list[tuple[str, str]]]]) -> list[dict]:  # type: ignore[type-arg]
+def readings(path: Path, settings: Settings, kind: str, limit: int) -> list[dict]:  # type: ignore[type-arg]
+    """Both readings of every turn: passages found, confidence, abstained, answer holds gold."""
     dataset = load_dataset(path)
     full = eval_settings(settings, path, dataset)
     build_index(full, dataset, progress=False)
     index = Index(full)
-    retriever = Retriever(index)
-    out = []
+    retriever, judge = Retriever(index), default_answerer(index)
+    if kind == "later":
+        train = set(split_articles(list(dataset.articles))[0])
+        later = [q for q in dataset.questions if q.article in train and q.history and q.answerable]
+        turns = [(q, list(q.history)) for q in random.Random(0).sample(later, min(limit, len(later)))]
+    else:
+        turns = []
+        for first, second in subject_pairs(dataset, "train", limit, 0):
+            previous = answer_with(index, retriever, judge, first.text, [], 5, Filters())
+            turns.append((second, [(first.text, previous.text)]))
+    rows = []
     for q, history in turns:
-        query = with_context(q.text, history)  # type: ignore[attr-defined]
-        alone = retriever.search(q.text, 10, Filters())  # type: ignore[attr-defined]
-        both = retriever.search(query, 10, Filters()) if query != q.text else alone  # type: ignore[attr-defined]
-        out.append({"q": q, "needs": needs_context(q.text), "alone": alone, "both": both})  # type: ignore[attr-defined]
+        query = with_context(q.text, history)
+        alone = retriever.search(q.text, 5, Filters())
+        fused = fuse_hits(retriever.search(query, 5, Filters()), alone, 5, HISTORY_WEIGHT)
+        row = {"needs": needs_context(q.text), "used": query != q.text}
+        for name, hits, context in (("alone", alone, ""), ("fused", fused, query[len(q.text):])):
+            answer = judge.run(q.text, hits, context)
+            rank = first_correct(hits, q)
+            row[name] = {"found": rank is not None, "confidence": answer.confidence, "abstained": answer.abstained,
+                         "gold": not answer.abstained and contains_any(answer.text, q.answers)}
+        rows.append(row)
     index.close()
-    return out
+    return rows
 
 
-def recall(rows: list[dict], weight_needs: float, weight_self: float, keep: int = 0) -> float:  # type: ignore[type-arg]
-    """Recall@5 of the fused lists; ``keep``: a self-contained question keeps its own first ``keep``
-    passages and the fused list fills the rest."""
-    found = 0
+def measure(rows: list[dict], needs_margin: float | None, self_margin: float | None) -> dict[str, float]:  # type: ignore[type-arg]
+    """The rule with these margins; None: always the question alone."""
+    chosen = []
     for r in rows:
-        w = weight_needs if r["needs"] else weight_self
-        hits = fuse_hits(r["both"], r["alone"], 5, w) if w > 0 else r["alone"][:5]
-        if keep and not r["needs"]:
-            own = r["alone"][:keep]
-            hits = own + [h for h in hits if h.chunk_id not in {o.chunk_id for o in own}][: 5 - len(own)]
-        q = r["q"]
-        found += any(h.doc_id == q.article and contains_any(h.text, q.evidence) for h in hits)
-    return round(found / len(rows), 4)
+        margin = needs_margin if r["needs"] else self_margin
+        if not r["used"] or margin is None:
+            chosen.append(r["alone"])
+        else:
+            own = r["alone"]["confidence"] > r["fused"]["confidence"] + margin
+            chosen.append(r["alone"] if own else r["fused"])
+    n = len(chosen)
+    return {"recall@5": round(sum(c["found"] for c in chosen) / n, 4),
+            "contains_gold": round(sum(c["gold"] for c in chosen) / n, 4),
+            "abstained": round(sum(c["abstained"] for c in chosen) / n, 4)}
 
 
 def main() -> None:
@@ -68,30 +101,17 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     settings = Settings.from_env()
-    rng = random.Random(0)
-
-    coqa = load_dataset(args.coqa)
-    train = set(split_articles(list(coqa.articles))[0])
-    later = [q for q in coqa.questions if q.article in train and q.history and q.answerable]
-    later = rng.sample(later, min(args.limit, len(later)))
-    squad = load_dataset(args.squad)
-    train = set(split_articles(list(squad.articles))[0])
-    firsts = [q for q in squad.questions if q.article in train and q.answerable]
-    pairs = []
-    for q in rng.sample(firsts, min(args.limit, len(firsts))):
-        first = rng.choice([f for f in firsts if f.article != q.article])
-        pairs.append((q, [(first.text, first.answers[0])]))
-    kinds = {"coqa later turns": searches(args.coqa, settings, [(q, list(q.history)) for q in later]),
-             "squad after another article's turn": searches(args.squad, settings, pairs)}
-    report: dict[str, object] = {}
+    kinds = {"coqa later turns": readings(args.coqa, settings, "later", args.limit + 100),
+             "squad change of subject": readings(args.squad, settings, "pairs", args.limit),
+             "coqa change of subject": readings(args.coqa, settings, "pairs", args.limit)}
+    report: dict[str, object] = {"history_weight": HISTORY_WEIGHT}
     for name, rows in kinds.items():
-        needs = sum(r["needs"] for r in rows)
         report[name] = {
-            "questions": len(rows), "need history": needs,
-            "question alone": recall(rows, 0.0, 0.0),
-            **{f"needs {wn} / self-contained {ws}": recall(rows, wn, ws) for wn in (0.6, 0.8) for ws in WEIGHTS},
-            **{f"needs 0.8 / self-contained keeps its first {keep}, then fused with {ws}": recall(rows, 0.8, ws, keep)
-               for keep in (2, 3) for ws in (0.5, 0.8, 1.0)},
+            "turns": len(rows), "need history": sum(r["needs"] for r in rows),
+            "question alone": measure(rows, None, None),
+            "always fused": measure(rows, 1.1, 1.1),
+            **{f"needs margin {nm} / self-contained margin {sm}": measure(rows, nm, sm)
+               for nm in NEEDS_MARGINS for sm in SELF_MARGINS},
         }
     print(json.dumps(report, indent=1))
     if args.out:

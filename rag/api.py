@@ -208,7 +208,7 @@ def _start(
     filters: Filters,
 ) -> AnswerStream:
     chosen = choose_answerer(index, settings, answerer, min_confidence)
-    hits, query = retrieve(Retriever(index), question, history, k, filters)
+    hits, query = retrieve(Retriever(index), question, history, k, filters, default_answerer(index))
     return AnswerStream(_answer(index, chosen, question, history, query, hits))
 
 
@@ -252,7 +252,7 @@ def stream_with(
     filters: Filters,
 ) -> Generator[str, None, Answer]:
     """``answer_with`` as a stream of verified text pieces that returns the final ``Answer``."""
-    hits, query = retrieve(retriever, question, history, k, filters)
+    hits, query = retrieve(retriever, question, history, k, filters, default_answerer(index))
     return (yield from _answer(index, answerer, question, history, query, hits))
 
 
@@ -272,34 +272,37 @@ def _answer(
                    query=query, confidence=confidence)
 
 
-# A question asked after other turns is also searched with the earlier turns' words, and the two lists
-# are fused. A question that needs its history (rewrite.needs_context) takes the fused list, weight
-# HISTORY_WEIGHT on the search with history. A self-contained one keeps its own first SELF_CONTAINED_KEEP
-# passages, which the answer is mostly read from, and the fused list (weight SELF_CONTAINED_WEIGHT)
-# fills the rest: a change of subject keeps the new article, a question that stays on the
-# conversation's article ("what color was the car?") still finds it.
+# A question asked after other turns is searched twice: as asked, and with the earlier turns' words
+# (fused, weight HISTORY_WEIGHT on the search with history). The answer model reads both lists and the
+# more confident reading wins, so a change of subject keeps its own article and a follow-up finds the
+# conversation's. A question that needs its history (rewrite.needs_context: an unresolved pronoun, too
+# few words of its own) keeps the history reading unless its own is more confident by NEEDS_CONTEXT_MARGIN
+# ("What did he do next?" alone can match some other story's sentence quite confidently).
 # Measured on train articles: bench/tune_followups.py (bench/results-followups.json).
 HISTORY_WEIGHT = 0.8
-SELF_CONTAINED_WEIGHT = 0.5
-SELF_CONTAINED_KEEP = 2
+NEEDS_CONTEXT_MARGIN = 0.6
 
 
 def retrieve(
-    retriever: Retriever, question: str, history: list[tuple[str, str]], k: int, filters: Filters
+    retriever: Retriever,
+    question: str,
+    history: list[tuple[str, str]],
+    k: int,
+    filters: Filters,
+    judge: ExtractiveAnswerer,
 ) -> tuple[list[Hit], str]:
-    """The passages for a question and what was searched (see the weights above). The answerer gets
-    the earlier turns' words only when the question needs them."""
+    """The passages for a question and what was searched (see above); ``judge`` (the index's answer
+    model) decides between the question's own search and the one with its history."""
     query = with_context(question, history)
-    if query == question:
-        return retriever.search(question, k, filters), question
     alone = retriever.search(question, k, filters)
-    with_history = retriever.search(query, k, filters)
-    if needs_context(question):
-        return fuse_hits(with_history, alone, k, HISTORY_WEIGHT), query
-    own = alone[:SELF_CONTAINED_KEEP]
-    kept = {h.chunk_id for h in own}
-    fused = fuse_hits(with_history, alone, k, SELF_CONTAINED_WEIGHT)
-    return own + [h for h in fused if h.chunk_id not in kept][: k - len(own)], question
+    if query == question:
+        return alone, question
+    fused = fuse_hits(retriever.search(query, k, filters), alone, k, HISTORY_WEIGHT)
+    margin = NEEDS_CONTEXT_MARGIN if needs_context(question) else 0.0
+    own = judge.run(question, alone).confidence
+    if own > judge.run(question, fused, query[len(question) :]).confidence + margin:
+        return alone, question
+    return fused, query
 
 
 def fuse_hits(first: list[Hit], second: list[Hit], k: int, weight: float) -> list[Hit]:

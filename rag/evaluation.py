@@ -277,10 +277,10 @@ def evaluate(
         if q.answerable:
             for mode in MODES:
                 if mode == "hybrid":  # what `ask` searches: follow-ups fused with the question's own search
-                    hits, _ = retrieve(retriever, q.text, list(q.history) if rewrite else [], 10, Filters())
+                    hits, _ = retrieve(retriever, q.text, list(q.history) if rewrite else [], 10, Filters(), answerer)
                 else:
                     hits = retriever.search(query, 10, Filters(), mode)  # type: ignore[arg-type]
-                ranks[mode].append(_first_correct(hits, q))
+                ranks[mode].append(first_correct(hits, q))
         t0 = time.perf_counter()
         answer = answer_with(index, retriever, answerer, q.text, list(q.history) if rewrite else [], 5, Filters())
         answers.append((q, answer, time.perf_counter() - t0))
@@ -334,17 +334,7 @@ def change_of_subject(
     dataset = load_dataset(dataset_path)
     index_settings = eval_settings(settings, dataset_path, dataset)
     build_index(index_settings, dataset, show)
-    pool = set(article_pool(dataset, articles))
-    firsts = [q for q in dataset.questions if q.article in pool and not q.history and q.answerable]
-    rng = random.Random(seed)
-    rng.shuffle(firsts)
-    pairs: list[tuple[Question, Question]] = []
-    for second in firsts:
-        others = [q for q in firsts if q.article != second.article]
-        if others:
-            pairs.append((rng.choice(others), second))
-        if limit and len(pairs) >= limit:
-            break
+    pairs = subject_pairs(dataset, articles, limit, seed)
     if not pairs:
         raise InputError("no pairs of questions from different articles")
     index = Index(index_settings)
@@ -357,7 +347,7 @@ def change_of_subject(
         history = [(first.text, previous.text)]
         for label, turns in (("alone", []), ("after_other", history)):
             answer = answer_with(index, retriever, answerer, second.text, turns, 5, Filters())
-            found = _first_correct(answer.hits, second)
+            found = first_correct(answer.hits, second)
             rows[label].append((found is not None, contains_any(answer.text, second.answers)))
             if turns and answer.query != second.text:
                 rewritten += 1
@@ -374,7 +364,23 @@ def change_of_subject(
     }
 
 
-def _first_correct(hits: Sequence[Any], q: Question) -> int | None:
+def subject_pairs(dataset: Dataset, articles: str, limit: int | None, seed: int) -> list[tuple[Question, Question]]:
+    """Seeded (first, second) pairs of answerable first turns from different articles of one half."""
+    pool = set(article_pool(dataset, articles))
+    firsts = [q for q in dataset.questions if q.article in pool and not q.history and q.answerable]
+    rng = random.Random(seed)
+    rng.shuffle(firsts)
+    pairs: list[tuple[Question, Question]] = []
+    for second in firsts:
+        others = [q for q in firsts if q.article != second.article]
+        if others:
+            pairs.append((rng.choice(others), second))
+        if limit and len(pairs) >= limit:
+            break
+    return pairs
+
+
+def first_correct(hits: Sequence[Any], q: Question) -> int | None:
     for rank, hit in enumerate(hits, start=1):
         if hit.doc_id == q.article and contains_any(hit.text, q.evidence):
             return rank

@@ -154,7 +154,10 @@ def check_stores(index: Index, *, repair: bool) -> Consistency:
         index.vectors.delete(orphans)
         for lo in range(0, len(missing), index.settings.write_batch):
             items = index.docs.chunk_items(missing[lo : lo + index.settings.write_batch])
-            index.vectors.upsert(items, index.embedder.embed([c.text for _, c in items]))
+            embedded = index.embedder.embed([c.text for _, c in items])
+            index.vectors.upsert(items, embedded)
+            # The cache takes the same vectors: int8 vectors depend slightly on the batch a text is embedded in.
+            index.docs.set_vectors({c.chunk_id: v for (_, c), v in zip(items, embedded, strict=True)})
         result.repaired = True
     if repair:
         index.copy_vectors()  # the cache's copies of vectors it lacks (e.g. those just repaired)

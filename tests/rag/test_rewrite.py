@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from rag.api import HISTORY_WEIGHT, SELF_CONTAINED_KEEP, fuse_hits, retrieve
+from rag.api import NEEDS_CONTEXT_MARGIN, fuse_hits, retrieve
 from rag.rewrite import needs_context, standalone, with_context
-from rag.schema import Hit
+from rag.schema import Answer, Hit
 
 HISTORY = [("When did the Kelvinport harbour bridge reopen?", "It reopened on Monday. [1]")]
 
@@ -52,19 +52,50 @@ class Searches:
         return self.results.get(query, [])[:k]
 
 
-def test_a_self_contained_question_after_another_topic_keeps_its_own_best_passages() -> None:
-    question = "Who won the national chess title in Dorrington?"
-    searches = Searches({question: [hit("chess", 0.9), hit("chess2", 0.5)]})
-    searches.results[with_context(question, HISTORY)] = [hit("bridge", 1.0), hit("chess", 0.7)]
-    hits, query = retrieve(searches, question, HISTORY, 3, None)  # type: ignore[arg-type]
-    assert query == question  # the answerer does not get the other topic's words
-    assert len(searches.queries) == 2 and SELF_CONTAINED_KEEP == 2 and HISTORY_WEIGHT > 0.5
-    assert [h.chunk_id for h in hits] == ["chess", "chess2", "bridge"]  # its own first two, then the fused list
-    assert hits[0].score == 0.9  # with the scores of its own search
+class Judge:
+    """Stands in for the answer model: its confidence is set by the first passage it reads."""
+
+    def __init__(self, confidence: dict[str, float]) -> None:
+        self.confidence = confidence
+
+    def run(self, question: str, hits: list[Hit], context: str = "") -> Answer:
+        return Answer("", [], False, hits, confidence=self.confidence.get(hits[0].chunk_id if hits else "", 0.0))
 
 
-def test_a_follow_up_is_searched_with_its_history_and_as_asked() -> None:
+CHESS = "Who won the national chess title in Dorrington?"
+
+
+def chess_searches() -> Searches:
+    searches = Searches({CHESS: [hit("chess", 0.9), hit("chess2", 0.5)]})
+    searches.results[with_context(CHESS, HISTORY)] = [hit("bridge", 1.0), hit("bridge2", 0.9)]
+    return searches
+
+
+def test_a_change_of_subject_keeps_its_own_search_when_that_reads_better() -> None:
+    searches = chess_searches()
+    hits, query = retrieve(searches, CHESS, HISTORY, 3, None, Judge({"chess": 0.8, "bridge": 0.3}))  # type: ignore[arg-type]
+    assert len(searches.queries) == 2
+    assert query == CHESS  # the answerer does not get the other topic's words
+    assert [h.chunk_id for h in hits] == ["chess", "chess2"] and hits[0].score == 0.9  # its own list and scores
+
+
+def test_a_self_contained_question_takes_the_history_reading_when_that_reads_better() -> None:
+    hits, query = retrieve(chess_searches(), CHESS, HISTORY, 3, None, Judge({"chess": 0.3, "bridge": 0.4}))  # type: ignore[arg-type]
+    assert query != CHESS and hits[0].chunk_id == "bridge"
+
+
+@pytest.mark.parametrize(("own", "expected"), [(0.2 + NEEDS_CONTEXT_MARGIN - 0.05, "fused"),
+                                               (0.2 + NEEDS_CONTEXT_MARGIN + 0.05, "alone")])
+def test_a_follow_up_keeps_its_history_unless_its_own_reading_is_much_more_confident(own: float, expected: str) -> None:
+    question = "How much did it cost?"
+    query = with_context(question, HISTORY)
+    searches = Searches({question: [hit("other", 0.9)], query: [hit("bridge", 1.0)]})
+    hits, searched = retrieve(searches, question, HISTORY, 3, None, Judge({"other": own, "bridge": 0.2}))  # type: ignore[arg-type]
+    assert set(searches.queries) == {query, question}
+    assert (searched, hits[0].chunk_id) == ((query, "bridge") if expected == "fused" else (question, "other"))
+
+
+def test_a_first_question_is_searched_once_as_asked() -> None:
     searches = Searches({})
-    _, query = retrieve(searches, "How much did it cost?", HISTORY, 3, None)  # type: ignore[arg-type]
-    assert "Kelvinport" in query and set(searches.queries) == {query, "How much did it cost?"}
-    assert retrieve(searches, "How much did it cost?", [], 3, None)[1] == "How much did it cost?"  # type: ignore[arg-type]
+    assert retrieve(searches, "How much did it cost?", [], 3, None, Judge({}))[1] == "How much did it cost?"  # type: ignore[arg-type]
+    assert searches.queries == ["How much did it cost?"]
