@@ -62,6 +62,7 @@ END;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO meta VALUES ('generation', 0);
 CREATE TABLE IF NOT EXISTS synced (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (key TEXT PRIMARY KEY, stamp TEXT NOT NULL, docs TEXT NOT NULL);
 """
 # Per connection: how many chunks hold each stem (FTS5 keeps the counts; a lookup is an index seek).
 _VOCABULARY = "CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunk_stems USING fts5vocab(main, chunks_fts, row)"
@@ -460,6 +461,20 @@ class DocStore:
             value = json.dumps(dict(fingerprint))
             self.conn.execute("INSERT OR REPLACE INTO synced VALUES ('fingerprint', ?)", (value,))
 
+    def file_memos(self) -> dict[str, tuple[str, list[list[str]]]]:
+        """What each corpus file parsed into when last read, with the stamp it had (see rag.indexing)."""
+        rows = self.conn.execute("SELECT key, stamp, docs FROM files")
+        return {key: (stamp, json.loads(docs)) for key, stamp, docs in rows}
+
+    def set_file_memos(self, memos: Mapping[str, tuple[str, list[list[str]]]], forget: Iterable[str]) -> None:
+        """Store and forget file memos. The generation stays: what a file parses into is not the index."""
+        with self.conn:
+            self.conn.executemany("DELETE FROM files WHERE key = ?", [(key,) for key in forget])
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO files VALUES (?, ?, ?)",
+                [(key, stamp, json.dumps(docs)) for key, (stamp, docs) in memos.items()],
+            )
+
     def clear(self) -> None:
         """Forget every document, keeping the file: readers in other processes notice the
         generation change and reopen, instead of reading a deleted file."""
@@ -471,6 +486,7 @@ class DocStore:
             self.conn.execute("INSERT INTO chunks_fts(chunks_fts) VALUES ('delete-all')")
             self.conn.execute(_DELETE_TRIGGER)
             self.conn.execute("DELETE FROM synced")
+            self.conn.execute("DELETE FROM files")  # a rebuild reads every file again
             self._changed()
 
 

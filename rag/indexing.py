@@ -12,6 +12,7 @@ and the store's ``Lease`` (which also works across machines sharing a server).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import os
@@ -180,16 +181,30 @@ def _sync(index: Index, roots: list[Path], report: IndexReport, lease: Lease, *,
     stored = index.docs.hashes()
 
     # First pass: what each document is, without keeping its text (the corpus is never held in memory).
+    # A file whose stamp (size, mtime, inode, parser version) is the one recorded last time is not read:
+    # its documents are what it parsed into then.
     found: list[_Seen] = []
     max_bytes = int(index.settings.max_file_mb * 1024 * 1024)
+    memos, version = index.docs.file_memos(), parser_version()
+    kept: set[str] = set()
+    new_memos: dict[str, tuple[str, list[list[str]]]] = {}
     for path in _bar(files, show, "reading", "file"):
         key = file_key(path, corpus)
+        stamp = _stamp(path, version, max_bytes)
+        memo = memos.get(key)
+        if stamp is not None and memo is not None and memo[0] == stamp:
+            found.extend(_Seen(*fields, file=path, key=key) for fields in memo[1])  # type: ignore[misc]
+            kept.add(key)
+            continue
         loaded = load_file(path, key, max_bytes)
-        found.extend(_Seen(d.doc_id, d.path, d.content_hash, _text_hash(d), path, key) for d in loaded.documents)
+        seen = [_Seen(d.doc_id, d.path, d.content_hash, _text_hash(d), path, key) for d in loaded.documents]
+        found.extend(seen)
         report.errors.extend(loaded.errors)
         report.warnings.extend(loaded.warnings)
         if loaded.errors:
             errored_paths.add(key)
+        elif stamp is not None:
+            new_memos[key] = (stamp, [[d.doc_id, d.path, d.content_hash, d.text_hash] for d in seen])
 
     # The same text twice is indexed once; a copy already indexed keeps its id.
     found.sort(key=lambda d: (stored.get(d.doc_id, ("",))[0] != d.content_hash, d.path, d.doc_id))
@@ -213,9 +228,13 @@ def _sync(index: Index, roots: list[Path], report: IndexReport, lease: Lease, *,
     report.docs_unchanged = len(unique) - len(changed)
     report.docs_added = sum(1 for d in changed if d.doc_id not in stored and d.doc_id not in failed)
     report.docs_updated = sum(1 for d in changed if d.doc_id in stored and d.doc_id not in failed)
+    # Memos of files not found any more, or whose documents were not what the memo said, are dropped.
+    scopes = [file_key(r, corpus) for r in roots if r.exists()]
+    doubtful = {d.key for d in changed if d.doc_id in failed}
+    forget = [k for k in memos if (k not in kept and _in_scope(k, scopes)) or k in doubtful]
+    index.docs.set_file_memos({k: m for k, m in new_memos.items() if k not in doubtful}, forget)
 
     if prune:
-        scopes = [file_key(r, corpus) for r in roots if r.exists()]
         seen = set(by_id) | failed
         shared = not index.local  # on a shared server, other instances' documents are not ours to prune
         gone = [
@@ -243,6 +262,28 @@ class _Seen:
     text_hash: str
     file: Path
     key: str  # the file's name in the index (file_key)
+
+
+def _stamp(path: Path, version: str, max_bytes: int) -> str | None:
+    """What must be unchanged for a file's memo to stand in for reading it."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return None if st.st_size > max_bytes else f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}:{version}"
+
+
+@functools.cache
+def parser_version() -> str:
+    """Our loader code and the parsers it calls: a new version reads every file again."""
+    from importlib.metadata import version
+
+    from . import loaders, schema
+
+    parts = [Path(m.__file__ or "").read_bytes() for m in (loaders, schema)]
+    parsers = ("trafilatura", "feedparser", "lxml", "charset-normalizer")
+    parts += [f"{name} {version(name)}".encode() for name in parsers]
+    return hashlib.sha256(b"\0".join(parts)).hexdigest()[:16]
 
 
 def _text_hash(doc: Document) -> str:

@@ -107,17 +107,39 @@ def test_update_delete_and_prune(settings, corpus, write) -> None:
     index.close()
 
 
-def test_only_files_with_changed_documents_are_read_twice(settings, corpus, write, monkeypatch) -> None:
-    sync(settings)
-    harbour = corpus / "local" / "harbour.txt"
-    write(harbour, harbour.read_text() + "\n\nThe mayor promised a second bridge by 2030.")
+def counting_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     reads: list[str] = []
     real = indexing.load_file
     monkeypatch.setattr(indexing, "load_file", lambda path, *a: reads.append(path.name) or real(path, *a))
+    return reads
+
+
+def test_unchanged_files_are_not_read_and_changed_ones_twice(settings, corpus, write, monkeypatch) -> None:
+    sync(settings)
+    harbour = corpus / "local" / "harbour.txt"
+    write(harbour, harbour.read_text() + "\n\nThe mayor promised a second bridge by 2030.")
+    reads = counting_reads(monkeypatch)
     report = sync(settings)
     assert report.docs_updated == 1 and report.docs_unchanged == 2
-    # First pass: every file, keeping no text; second pass: only the changed one, as the writer reaches it.
-    assert sorted(reads) == sorted([p.name for p in (corpus / "local").iterdir()] + ["harbour.txt"])
+    # First pass: only the file whose stamp changed, keeping no text; second pass: it again, as the writer
+    # reaches it. The other files' documents are what they parsed into last time.
+    assert reads == ["harbour.txt", "harbour.txt"]
+    reads.clear()
+    assert sync(settings).docs_unchanged == 3 and reads == []
+
+
+def test_a_file_is_read_again_when_its_stamp_or_the_parser_changes(settings, corpus, monkeypatch) -> None:
+    sync(settings)
+    reads = counting_reads(monkeypatch)
+    harbour = corpus / "local" / "harbour.txt"
+    os.utime(harbour, ns=(harbour.stat().st_atime_ns, harbour.stat().st_mtime_ns + 10**9))  # touched, not edited
+    report = sync(settings)
+    assert (report.docs_unchanged, reads) == (3, ["harbour.txt"])  # read once, nothing to index
+    reads.clear()
+    monkeypatch.setattr(indexing, "parser_version", lambda: "a newer parser")
+    assert sync(settings).docs_unchanged == 3 and len(reads) == len(list((corpus / "local").iterdir()))
+    reads.clear()
+    assert sync(settings, rebuild=True).docs_added == 3 and len(reads) == 2 * len(list((corpus / "local").iterdir()))
 
 
 def test_a_file_changed_during_the_run_is_reported_and_indexed_next_run(settings, corpus, write, monkeypatch) -> None:
