@@ -26,6 +26,7 @@ from rag.demo import import_bbc
 from rag.evaluation import load_dataset
 from rag.indexing import sync
 from rag.settings import Settings
+from rag.text import clean_question
 
 
 def main() -> None:
@@ -57,7 +58,7 @@ def main() -> None:
         answer = rag.ask(q, history=turns, settings=settings)
         timings.append(1000 * (time.perf_counter() - t0))
         abstained += answer.abstained
-        with_history += answer.query != q
+        with_history += answer.query != clean_question(q)  # what was searched: more than the question
         history = [(q, answer.text)]
     timings.sort()
     docs, chunks = api.open_index(settings).docs.counts()

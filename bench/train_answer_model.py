@@ -38,17 +38,20 @@ import functools
 import json
 import pickle
 import random
+import re
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GroupKFold
 
 from rag.answering import idf_from_counts
 from rag.api import default_answerer, retrieve
+from rag.decision import Trees
 from rag.evaluation import (
     Question,
     build_index,
@@ -86,6 +89,10 @@ GROUPS = {
 }  # fmt: skip
 READ_COLLECT = 40  # sentences read per question while collecting; smaller budgets are simulated from these
 BUDGETS = ((4, None), (8, None), (12, None), (24, None), (8, 400), (8, READ_TOKENS), (8, 250), (8, 200))
+# The decision (answer or abstain): trees over the best sentence's score and features. Chosen by grouped
+# cross-validation on train articles (AUC right vs. not; see the "decision" rows of the report); depth 2
+# and 100 trees were as good as deeper or longer ones.
+DECISION = {"n_estimators": 100, "learning_rate": 0.05, "max_depth": 2, "min_samples_leaf": 50, "random_state": 0}
 CHUNK_ONLY = ["cov_chunk", "names_missing_chunk", "phrase_in_chunk", "similarity_chunk", "retrieval_score",
               "retrieval_rank", "retrieval_margin", "doc_share", "question_terms"]
 
@@ -198,6 +205,53 @@ def out_of_fold(rows: list[Row], cols: list[int]) -> list[np.ndarray]:
     return scores
 
 
+def decision_rows(rows: list[Row], scores: list[np.ndarray], cols: list[int],
+                  second_share: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per question: the logit of its best sentence's score and that sentence's features; label: the
+    answer (as `run` gives it) holds a gold answer."""
+    x, y = [], []
+    for row, p in zip(rows, scores, strict=True):
+        best, right = answer_of(row, p, second_share)
+        x.append([logit(np.array([best]))[0], *row.x[int(np.argmax(p)), cols]])
+        y.append(right)
+    return np.array(x), np.array(y)
+
+
+def decision_out_of_fold(rows: list[Row], x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The decision trees' log-odds for every question (rows of ``x``), from trees that never saw its
+    article (the sentence scores in ``x`` are out of fold already)."""
+    groups = np.array([r.article for r in rows])
+    out = np.zeros(len(rows))
+    for train_idx, test_idx in GroupKFold(n_splits=5).split(x, groups=groups):
+        out[test_idx] = GradientBoostingClassifier(**DECISION).fit(x[train_idx], y[train_idx]).decision_function(
+            x[test_idx])
+    return out
+
+
+def export_trees(model: GradientBoostingClassifier, names: list[str], x: np.ndarray) -> dict[str, object]:
+    """The fitted trees as rag.decision.Trees reads them; checked against sklearn on ``x``."""
+    trees = []
+    for estimator in model.estimators_[:, 0]:
+        t = estimator.tree_
+        trees.append([[int(t.feature[i]) if t.children_left[i] >= 0 else -1, float(t.threshold[i]),
+                       int(t.children_left[i]), int(t.children_right[i]), float(t.value[i, 0, 0])]
+                      for i in range(t.node_count)])
+    rate = float(model.learning_rate)
+    init = float(model.decision_function(x[:1])[0]
+                 - rate * sum(e.predict(x[:1])[0] for e in model.estimators_[:, 0]))
+    data = {"features": ["best_score", *names], "init": init, "learning_rate": rate, "trees": trees}
+    mine = Trees.from_json(data)
+    assert np.allclose([mine.log_odds(row) for row in x], model.decision_function(x), atol=1e-9)
+    return data
+
+
+def evaluate(rows: list[Row], cols: list[int], second_share: float, max_false: float) -> dict[str, object]:
+    """Both parts, sentence model and decision trees, out of fold with these sentence features."""
+    scores = out_of_fold(rows, cols)
+    x, y = decision_rows(rows, scores, cols, second_share)
+    return evaluate_scores(rows, scores, second_share, max_false, decision_out_of_fold(rows, x, y))
+
+
 def answer_of(row: Row, p: np.ndarray, second_share: float) -> tuple[float, bool]:
     """Best score and whether the answer (best sentence, plus a second one as `run` adds it) is right."""
     order = np.argsort(-p, kind="stable")
@@ -217,12 +271,15 @@ def logit(p: np.ndarray) -> np.ndarray:
     return np.log(p / (1 - p))
 
 
-def evaluate_scores(rows: list[Row], scores: list[np.ndarray], second_share: float,
-                    max_false: float, threshold_data: str = "squad-dev-v1.1") -> dict[str, object]:
+def evaluate_scores(rows: list[Row], scores: list[np.ndarray], second_share: float, max_false: float,
+                    decision: np.ndarray | None = None, threshold_data: str = "squad-dev-v1.1") -> dict[str, object]:
+    """Both error rates per data set. The decision is Platt on ``decision`` (out-of-fold log-odds of the
+    decision trees) or, without it, on the logit of the best sentence's score."""
     best, right = zip(*(answer_of(r, s, second_share) for r, s in zip(rows, scores, strict=True)), strict=True)
-    best_a, right_a = np.array(best), np.array(right)
-    platt = LogisticRegression(C=100.0).fit(logit(best_a)[:, None], right_a)
-    conf = platt.predict_proba(logit(best_a)[:, None])[:, 1]
+    right_a = np.array(right)
+    z = logit(np.array(best)) if decision is None else decision
+    platt = LogisticRegression(C=100.0).fit(z[:, None], right_a)
+    conf = platt.predict_proba(z[:, None])[:, 1]
     indexed = np.array([r.indexed for r in rows])
     on = np.array([r.dataset == threshold_data for r in rows])
     threshold = pick_threshold(conf[on], indexed[on], max_false)
@@ -244,13 +301,12 @@ def evaluate_scores(rows: list[Row], scores: list[np.ndarray], second_share: flo
     return out
 
 
-def sweep(rows: list[Row], scores: list[np.ndarray], second_share: float,
-          full: dict[str, object]) -> dict[str, object]:
+def sweep(rows: list[Row], scores: list[np.ndarray], second_share: float, full: dict[str, object],
+          decision: np.ndarray) -> dict[str, object]:
     """Both error rates per data set for a grid of thresholds, with the calibration of ``full``."""
-    best, right = (np.array(v) for v in zip(*(answer_of(r, s, second_share) for r, s in zip(rows, scores,
-                                                                                          strict=True)), strict=True))
+    right = np.array([answer_of(r, s, second_share)[1] for r, s in zip(rows, scores, strict=True)])
     a, b = full["calibration"]  # type: ignore[misc]
-    conf = 1 / (1 + np.exp(-(a * logit(best) + b)))
+    conf = 1 / (1 + np.exp(-(a * decision + b)))
     indexed = np.array([r.indexed for r in rows])
     out: dict[str, object] = {}
     for name in [*sorted({r.dataset for r in rows}), "coqa-cnn turn 1"]:
@@ -315,33 +371,38 @@ def main() -> None:
     dropped = [f for f in args.drop.split(",") if f]
     everything = [i for i, f in enumerate(FEATURES) if f not in dropped]
     report: dict[str, object] = {"questions": len(rows), "sentences": sum(len(r.y) for r in rows)}
-    full = evaluate_scores(rows, out_of_fold(rows, everything), args.second_share, args.max_false)
+    scores = out_of_fold(rows, everything)
+    x2, y2 = decision_rows(rows, scores, everything, args.second_share)
+    decided = decision_out_of_fold(rows, x2, y2)
+    full = evaluate_scores(rows, scores, args.second_share, args.max_false, decided)
     report["all features (out-of-fold, train articles)"] = full
-    report["threshold sweep (out-of-fold, train articles)"] = sweep(rows, out_of_fold(rows, everything),
-                                                                    args.second_share, full)
+    report["decision: Platt on the best sentence's score alone (the previous model)"] = evaluate_scores(
+        rows, scores, args.second_share, args.max_false)
+    report["decision: trees without the best score (sentence features only)"] = evaluate_scores(
+        rows, scores, args.second_share, args.max_false, decision_out_of_fold(rows, x2[:, 1:], y2))
+    report["threshold sweep (out-of-fold, train articles)"] = sweep(rows, scores, args.second_share, full, decided)
     ablation: dict[str, object] = {}
     for group, names in GROUPS.items():
         cols = [i for i in everything if FEATURES[i] not in names]
-        ablation[f"without {group}"] = evaluate_scores(rows, out_of_fold(rows, cols), args.second_share,
-                                                       args.max_false)
+        ablation[f"without {group}"] = evaluate(rows, cols, args.second_share, args.max_false)
         print(group, json.dumps(ablation[f"without {group}"]), file=sys.stderr)
     if dropped:
-        ablation[f"with the dropped {', '.join(dropped)}"] = evaluate_scores(
-            rows, out_of_fold(rows, list(range(len(FEATURES)))), args.second_share, args.max_false)
+        ablation[f"with the dropped {', '.join(dropped)}"] = evaluate(
+            rows, list(range(len(FEATURES))), args.second_share, args.max_false)
     chunk_cols = [FEATURES.index(f) for f in CHUNK_ONLY]
-    ablation["chunk-level features only"] = evaluate_scores(rows, out_of_fold(rows, chunk_cols),
-                                                            args.second_share, args.max_false)
+    ablation["chunk-level features only"] = evaluate(rows, chunk_cols, args.second_share, args.max_false)
     report["ablation"] = ablation
     report["reader budget (sentences, wordpieces read per question)"] = {
-        f"{n}, {tokens or 'no limit'}": evaluate_scores(budget, out_of_fold(budget, everything), args.second_share,
-                                                        args.max_false)
+        f"{n}, {tokens or 'no limit'}": evaluate(budget, everything, args.second_share, args.max_false)
         for n, tokens in BUDGETS for budget in [with_budget(collected, n, tokens)]}
 
     x = np.vstack([r.x[:, everything] for r in rows])
     y = np.concatenate([r.y for r in rows])
     mean, scale, model = fit(x, y)
+    trees = export_trees(GradientBoostingClassifier(**DECISION).fit(x2, y2), [FEATURES[i] for i in everything], x2)
     weights = {
-        "about": "rag/decision.py: logistic regression over rag/evidence.py FEATURES, Platt-calibrated best score",
+        "about": "rag/decision.py: logistic regression over rag/evidence.py FEATURES picks the sentence; "
+                 "gradient-boosted trees over its score and features, Platt-calibrated, give the confidence",
         "command": "RAG_CACHE_DIR=<cache> python bench/train_answer_model.py --out rag/weights/answer_model.json "
                    f"--report bench/results-answer-model.json --limit {args.limit} --later {args.later} "
                    f"--max-false {args.max_false} --second-share {args.second_share} --reader-fold {args.reader_fold}"
@@ -355,11 +416,14 @@ def main() -> None:
         "calibration": [round(v, 6) for v in full["calibration"]],  # type: ignore[union-attr]
         "min_confidence": full["threshold"],
         "second_share": args.second_share,
+        "decision": trees,
     }
     report["coefficients (standardised)"] = dict(zip(weights["features"], weights["coef"], strict=True))
     print(json.dumps(report, indent=1))
-    if args.out:
-        args.out.write_text(json.dumps(weights, indent=1) + "\n")
+    if args.out:  # innermost lists (tree nodes, coefficients) on one line each
+        text = re.sub(r"\[([^\[\]{}]*)\]", lambda m: "[" + " ".join(m.group(1).split()) + "]",
+                      json.dumps(weights, indent=1))
+        args.out.write_text(text + "\n")
     if args.report:
         args.report.write_text(json.dumps(report, indent=1) + "\n")
 

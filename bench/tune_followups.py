@@ -26,7 +26,7 @@ import json
 import random
 from pathlib import Path
 
-from rag.api import HISTORY_WEIGHT, answer_with, default_answerer, fuse_hits
+from rag.api import HISTORY_WEIGHT, NEEDS_CONTEXT_MARGIN, answer_with, default_answerer, fuse_hits
 from rag.evaluation import (
     build_index,
     contains_any,
@@ -43,6 +43,7 @@ from rag.store import Index
 
 NEEDS_MARGINS = (0.0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 1.1)  # 1.1: always the history reading
 SELF_MARGINS = (-0.1, 0.0, 0.1, 0.2)
+SURE = (0.2, 0.25, 0.3, 0.4, 0.5, 0.7)  # a self-contained question read this confidently alone skips the history
 
 
 def readings(path: Path, settings: Settings, kind: str, limit: int) -> list[dict]:  # type: ignore[type-arg]
@@ -77,12 +78,13 @@ def readings(path: Path, settings: Settings, kind: str, limit: int) -> list[dict
     return rows
 
 
-def measure(rows: list[dict], needs_margin: float | None, self_margin: float | None) -> dict[str, float]:  # type: ignore[type-arg]
+def measure(rows: list[dict], needs_margin: float | None, self_margin: float | None,  # type: ignore[type-arg]
+            sure: float = 1.1) -> dict[str, float]:
     """The rule with these margins; None: always the question alone."""
     chosen = []
     for r in rows:
         margin = needs_margin if r["needs"] else self_margin
-        if not r["used"] or margin is None:
+        if not r["used"] or margin is None or (not r["needs"] and r["alone"]["confidence"] >= sure):
             chosen.append(r["alone"])
         else:
             own = r["alone"]["confidence"] > r["fused"]["confidence"] + margin
@@ -112,6 +114,8 @@ def main() -> None:
             "always fused": measure(rows, 1.1, 1.1),
             **{f"needs margin {nm} / self-contained margin {sm}": measure(rows, nm, sm)
                for nm in NEEDS_MARGINS for sm in SELF_MARGINS},
+            **{f"needs margin {NEEDS_CONTEXT_MARGIN} / self-contained margin 0.0 / alone when at least {s}":
+               measure(rows, NEEDS_CONTEXT_MARGIN, 0.0, s) for s in SURE},
         }
     print(json.dumps(report, indent=1))
     if args.out:

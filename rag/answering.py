@@ -106,7 +106,7 @@ class ExtractiveAnswerer:
         ranked, scores = self.rank(question, hits, context)
         if not ranked:
             return abstain(hits)
-        confidence = self.model.confidence(float(scores[0]))
+        confidence = self.model.confidence(float(scores[0]), ranked[0].features)
         if confidence < self.min_confidence:
             return replace(abstain(hits), confidence=confidence)
         chosen = [ranked[0]]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.api import NEEDS_CONTEXT_MARGIN, fuse_hits, retrieve
+from rag.api import NEEDS_CONTEXT_MARGIN, SURE_ALONE, fuse_hits, retrieve
 from rag.rewrite import needs_context, standalone, with_context
 from rag.schema import Answer, Hit
 
@@ -57,9 +57,12 @@ class Judge:
 
     def __init__(self, confidence: dict[str, float]) -> None:
         self.confidence = confidence
+        self.read: list[str] = []  # the first passage of each list read
 
     def run(self, question: str, hits: list[Hit], context: str = "") -> Answer:
-        return Answer("", [], False, hits, confidence=self.confidence.get(hits[0].chunk_id if hits else "", 0.0))
+        first = hits[0].chunk_id if hits else ""
+        self.read.append(first)
+        return Answer("", [], False, hits, confidence=self.confidence.get(first, 0.0))
 
 
 CHESS = "Who won the national chess title in Dorrington?"
@@ -71,16 +74,23 @@ def chess_searches() -> Searches:
     return searches
 
 
-def test_a_change_of_subject_keeps_its_own_search_when_that_reads_better() -> None:
+def test_a_change_of_subject_that_reads_confidently_alone_is_searched_once() -> None:
     searches = chess_searches()
-    hits, query = retrieve(searches, CHESS, HISTORY, 3, None, Judge({"chess": 0.8, "bridge": 0.3}))  # type: ignore[arg-type]
-    assert len(searches.queries) == 2
+    hits, query = retrieve(searches, CHESS, HISTORY, 3, None, Judge({"chess": SURE_ALONE, "bridge": 0.9}))  # type: ignore[arg-type]
+    assert searches.queries == [CHESS]  # no search with the other topic's words
     assert query == CHESS  # the answerer does not get the other topic's words
     assert [h.chunk_id for h in hits] == ["chess", "chess2"] and hits[0].score == 0.9  # its own list and scores
 
 
+def test_a_change_of_subject_keeps_its_own_search_when_that_reads_better() -> None:
+    searches = chess_searches()
+    own = SURE_ALONE - 0.05
+    hits, query = retrieve(searches, CHESS, HISTORY, 3, None, Judge({"chess": own, "bridge": own - 0.1}))  # type: ignore[arg-type]
+    assert len(searches.queries) == 2 and query == CHESS and hits[0].chunk_id == "chess"
+
+
 def test_a_self_contained_question_takes_the_history_reading_when_that_reads_better() -> None:
-    hits, query = retrieve(chess_searches(), CHESS, HISTORY, 3, None, Judge({"chess": 0.3, "bridge": 0.4}))  # type: ignore[arg-type]
+    hits, query = retrieve(chess_searches(), CHESS, HISTORY, 3, None, Judge({"chess": 0.2, "bridge": 0.25}))  # type: ignore[arg-type]
     assert query != CHESS and hits[0].chunk_id == "bridge"
 
 
@@ -93,6 +103,16 @@ def test_a_follow_up_keeps_its_history_unless_its_own_reading_is_much_more_confi
     hits, searched = retrieve(searches, question, HISTORY, 3, None, Judge({"other": own, "bridge": 0.2}))  # type: ignore[arg-type]
     assert set(searches.queries) == {query, question}
     assert (searched, hits[0].chunk_id) == ((query, "bridge") if expected == "fused" else (question, "other"))
+
+
+def test_a_follow_up_that_reads_weakly_alone_takes_its_history_without_a_second_reading() -> None:
+    question = "How much did it cost?"
+    query = with_context(question, HISTORY)
+    judge = Judge({"other": NEEDS_CONTEXT_MARGIN, "bridge": 0.0})
+    hits, searched = retrieve(Searches({question: [hit("other", 0.9)], query: [hit("bridge", 1.0)]}),  # type: ignore[arg-type]
+                              question, HISTORY, 3, None, judge)  # type: ignore[arg-type]
+    assert searched == query and hits[0].chunk_id == "bridge"
+    assert judge.read == ["other"]  # its own reading cannot win by the margin: the history list is not read
 
 
 def test_a_first_question_is_searched_once_as_asked() -> None:
