@@ -1,0 +1,81 @@
+"""Does the false-answer rate on left-out articles grow with the number of articles indexed?
+
+Every answer model so far answered more questions whose article was left out on test than on train
+(the test index holds 36 SQuAD articles, the training indexes 18). This asks the same SQuAD *test*
+questions (a fixed sample, as bench/confidence_curves.py) with the same 12 test articles left out
+(seed 1), of indexes that differ only in how many *train* articles they also hold: 0, 12 or all 24.
+It reports, at the committed threshold, false abstention, contains gold and answered-left-out, and
+the threshold each index would need for 10% answered-left-out. Nothing is fitted or chosen here.
+
+Run (about 6 minutes; RAG_CACHE_DIR as for `rag eval`, whose indexes it reuses):
+  RAG_EMBED_BACKEND=onnx python bench/index_size.py --out bench/results-index-size.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+
+from rag.api import answer_with, default_answerer
+from rag.decision import load_model
+from rag.evaluation import (
+    build_index,
+    choose_left_out,
+    contains_any,
+    eval_settings,
+    leave_out_index,
+    load_dataset,
+    select,
+    split_articles,
+)
+from rag.retrieval import Filters, Retriever
+from rag.settings import Settings
+from rag.store import Index
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--squad", type=Path, default=Path("../shared/data/squad-dev-v1.1.json"))
+    parser.add_argument("--limit", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    dataset = load_dataset(args.squad)
+    full = eval_settings(Settings.from_env(), args.squad, dataset)
+    build_index(full, dataset, progress=False)
+    train, test = split_articles(list(dataset.articles))
+    gone = set(choose_left_out(sorted(test), len(test) // 2, args.seed))
+    questions = select([q for q in dataset.questions if q.article in set(test)], "all", args.limit)
+    threshold = load_model().min_confidence
+    report: dict[str, object] = {"threshold": threshold, "left_out": sorted(gone), "questions": len(questions)}
+    for extra in (0, len(train) // 2, len(train)):
+        kept = set(random.Random(0).sample(sorted(train), extra))
+        settings = leave_out_index(full, dataset, sorted(gone | (set(train) - kept)), progress=False)
+        index = Index(settings)
+        retriever, answerer = Retriever(index), default_answerer(index).with_min_confidence(0.0)
+        conf, right, left = [], [], []
+        for q in questions:
+            answer = answer_with(index, retriever, answerer, q.text, [], 5, Filters())
+            conf.append(answer.confidence)
+            left.append(q.article in gone)
+            right.append(q.article not in gone and contains_any(answer.text, q.answers))
+        index.close()
+        c, r, lo = np.array(conf), np.array(right), np.array(left)
+        needed = next(t for t in np.linspace(0, 1, 101) if (c[lo] >= t).mean() <= 0.10)
+        report[f"{len(test) - len(gone) + extra} articles indexed ({extra} train)"] = {
+            "abstained_on_answerable": round(float((c[~lo] < threshold).mean()), 4),
+            "contains_gold": round(float(((c >= threshold) & r)[~lo].mean()), 4),
+            "answered_left_out": round(float((c[lo] >= threshold).mean()), 4),
+            "threshold_for_10pct_left_out": round(float(needed), 2),
+        }
+        print(json.dumps(report), flush=True)
+    if args.out:
+        args.out.write_text(json.dumps(report, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
