@@ -71,7 +71,7 @@ from rag.evidence import (
     promise,
     question_terms,
 )
-from rag.reader import READ_TOKENS, Reader, within_budget
+from rag.reader import READ_TOKENS, READER_PATH, Reader, within_budget
 from rag.retrieval import Filters, Retriever
 from rag.settings import Settings
 from rag.store import Index
@@ -114,7 +114,7 @@ class Row:
 
 
 def collect(path: Path, settings: Settings, limit: int, later: int, seed: int,
-            only_fold: int | None = None, reader_fold: int | None = None) -> list[Row]:
+            only_fold: int | None = None, reader_fold: int | None = None, reader_path: Path = READER_PATH) -> list[Row]:
     dataset = load_dataset(path)
     full = eval_settings(settings, path, dataset)
     build_index(full, dataset, progress=False)
@@ -136,7 +136,7 @@ def collect(path: Path, settings: Settings, limit: int, later: int, seed: int,
         retriever = Retriever(index)
         idf = idf_from_counts(index.docs.term_frequency, max(1, index.docs.counts()[1]))
         vectors = SentenceVectors(index.embedder.embed)
-        reader = Reader(index.embedder.model_path, max_tokens=10**9)  # budgets are simulated later
+        reader = Reader(index.embedder.model_path, reader_path, max_tokens=10**9)  # budgets simulated later
         gone = set(fold)
         judge = default_answerer(index)
         for i, q in enumerate(chosen):
@@ -341,6 +341,9 @@ def main() -> None:
     parser.add_argument("--reader-fold", type=int, choices=[0, 1], default=1,
                         help="ask only questions of this fold of the train articles (bench/train_reader.py trains "
                              "the reader on fold 0)")
+    parser.add_argument("--reader", type=Path, default=READER_PATH,
+                        help="the reader that scores the collected sentences (cross-fitting: one trained on the "
+                             "other fold, bench/train_reader.py --fold)")
     parser.add_argument("--drop", default="", help="comma-separated FEATURES the final model leaves out")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--report", type=Path)
@@ -351,16 +354,18 @@ def main() -> None:
         if args.collect_only and args.collect_only not in path.stem:
             continue
         name = f"answer-features-{path.stem}-{firsts}-{later}-reader{args.reader_fold}"
+        name += "" if args.reader == READER_PATH else f"-{args.reader.stem}"
         cache = settings.cache_dir / f"{name}.pkl"  # features, reused
         parts = [cache.with_suffix(f".fold{k}.pkl") for k in (0, 1)]
         if args.fold is not None:
             parts[args.fold].write_bytes(pickle.dumps(collect(path, settings, firsts, later, 1, args.fold,
-                                                              args.reader_fold)))
+                                                              args.reader_fold, args.reader)))
             return
         if not cache.exists() and all(p.exists() for p in parts):
             cache.write_bytes(pickle.dumps([r for p in parts for r in pickle.loads(p.read_bytes())]))
         if not cache.exists():
-            cache.write_bytes(pickle.dumps(collect(path, settings, firsts, later, 1, None, args.reader_fold)))
+            cache.write_bytes(pickle.dumps(collect(path, settings, firsts, later, 1, None, args.reader_fold,
+                                                   args.reader)))
         rows += pickle.loads(cache.read_bytes())
     if args.collect_only:
         return

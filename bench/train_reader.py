@@ -39,18 +39,18 @@ def _sentences(text: str) -> list[tuple[int, int]]:
     return [(s, e) for s, e in sentence_spans(text) if e - s > 1]
 
 
-def fold0(path: Path, name_of) -> list[tuple[str, dict]]:  # type: ignore[no-untyped-def, type-arg]
-    """(document id, record) of the articles in fold 0 of the train half, ids as rag.evaluation makes them."""
+def train_fold(path: Path, name_of, fold: int) -> list[tuple[str, dict]]:  # type: ignore[no-untyped-def, type-arg]
+    """(document id, record) of the articles in ``fold`` of the train half, ids as rag.evaluation makes them."""
     data = json.loads(path.read_text(encoding="utf-8"))["data"]
     ids = [f"{path.stem}/{name_of(record)}" for record in data]
-    keep = set(split_articles(ids)[0][0::2])
+    keep = set(split_articles(ids)[0][fold::2])
     return [(i, record) for i, record in zip(ids, data, strict=True) if i in keep]
 
 
-def squad_items(path: Path) -> list[tuple[str, str, str, list[tuple[str, str]], tuple[str, ...], str]]:
-    """(article, question, positive sentence, same-paragraph sentences, golds, paragraph) for fold 0."""
+def squad_items(path: Path, fold: int) -> list[tuple[str, str, str, list[tuple[str, str]], tuple[str, ...], str]]:
+    """(article, question, positive sentence, same-paragraph sentences, golds, paragraph) for one fold."""
     out = []
-    for doc_id, article in fold0(path, lambda a: str(a.get("title", "")).replace("_", " ")):
+    for doc_id, article in train_fold(path, lambda a: str(a.get("title", "")).replace("_", " "), fold):
         for paragraph in article["paragraphs"]:
             context = paragraph["context"]
             spans = _sentences(context)
@@ -69,9 +69,9 @@ def squad_items(path: Path) -> list[tuple[str, str, str, list[tuple[str, str]], 
     return out
 
 
-def coqa_items(path: Path) -> list[tuple[str, str, str, list[str], tuple[str, ...], str]]:
+def coqa_items(path: Path, fold: int) -> list[tuple[str, str, str, list[str], tuple[str, ...], str]]:
     out = []
-    for doc_id, story in fold0(path, lambda s: s.get("id") or s.get("filename")):
+    for doc_id, story in train_fold(path, lambda s: s.get("id") or s.get("filename"), fold):
         text = story["story"]
         spans = _sentences(text)
         for q, a in zip(story["questions"], story["answers"], strict=False):
@@ -206,6 +206,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=4e-5)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--fold", type=int, choices=[0, 1], default=0,
+                        help="train on this fold of the train articles (the committed reader: 0)")
     parser.add_argument("--out", type=Path, default=Path("rag/weights/reader-int8.onnx"))
     args = parser.parse_args()
 
@@ -214,7 +216,7 @@ def main() -> None:
     from rag.offline import go_offline
 
     go_offline()
-    items = squad_items(args.squad) + coqa_items(args.coqa)
+    items = squad_items(args.squad, args.fold) + coqa_items(args.coqa, args.fold)
     pairs = build_pairs(items, args.seed)[: args.max_pairs]
     print(f"{len(items)} questions, {len(pairs)} pairs ({sum(y for *_, y in pairs):.0f} positive)", file=sys.stderr)
     model = train(pairs, str(get_model_path()), args.epochs, args.batch, args.lr, args.seed)

@@ -1,0 +1,56 @@
+"""Would the answer model gain from twice the training questions? (Measured: no.)
+
+The committed answer model is fitted on questions of fold 1 of the train articles only, because the
+reader was trained on fold 0. Cross-fitting adds fold 0's questions, scored by a second reader trained
+on fold 1, so every train question has reader scores from a reader that never saw its article. This
+compares both parts (sentence model and decision trees, grouped 5-fold cross-validation) fitted on
+fold 1 alone against fitted on both folds, evaluated on the same fold-1 questions.
+
+Run (reader about 18 min, features about 15 min, this script 30 s):
+  python bench/train_reader.py --fold 1 --out /tmp/reader-fold1-int8.onnx
+  for data in squad coqa; do for fold in 0 1; do   # one at a time: they share the full index's lock
+    RAG_CACHE_DIR=<cache> python bench/train_answer_model.py --reader-fold 0 \\
+        --reader /tmp/reader-fold1-int8.onnx --collect-only $data --fold $fold; done; done
+  RAG_CACHE_DIR=<cache> python bench/crossfit_answer_model.py
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import sys
+from pathlib import Path
+
+import train_answer_model as t  # bench/, the script's own folder
+
+from rag.decision import load_model
+from rag.evidence import FEATURES, READ_MAX
+from rag.settings import Settings
+
+SETS = ("coqa-cnn-1000000-150", "squad-dev-v1.1-600-0")
+
+
+def load(cache: Path, names: list[str]) -> list[t.Row]:
+    sys.modules["__main__"].Row = t.Row  # type: ignore[attr-defined]  # the parts were pickled by that script
+    return t.with_budget([r for n in names for r in pickle.loads((cache / n).read_bytes())], READ_MAX)
+
+
+def fitted_on(rows: list[t.Row], n_eval: int, cols: list[int]) -> dict[str, object]:
+    scores = t.out_of_fold(rows, cols)
+    x, y = t.decision_rows(rows, scores, cols, 0.5)
+    decided = t.decision_out_of_fold(rows, x, y)
+    return t.evaluate_scores(rows[:n_eval], scores[:n_eval], 0.5, 0.04, decided[:n_eval])
+
+
+def main() -> None:
+    cache = Settings.from_env().cache_dir
+    fold1 = load(cache, [f"answer-features-{s}-reader1.fold{k}.pkl" for s in SETS for k in (0, 1)])
+    fold0 = load(cache, [f"answer-features-{s}-reader0-reader-fold1-int8.fold{k}.pkl" for s in SETS for k in (0, 1)])
+    cols = [FEATURES.index(f) for f in load_model().features]
+    print(json.dumps({"fold 1 questions only": fitted_on(fold1, len(fold1), cols),
+                      "fold 1 + fold 0 questions, evaluated on fold 1": fitted_on(fold1 + fold0, len(fold1), cols)},
+                     indent=1))
+
+
+if __name__ == "__main__":
+    main()
