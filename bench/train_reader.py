@@ -13,8 +13,9 @@ two other sentences of its paragraph, the sentence of the same article that shar
 question's words, the sentence of another article that does, and one random sentence (negatives; any
 that also contains the answer text is dropped).
 
-Run (about 14 minutes on the 2-core machine):
+Run (about 14-20 minutes on the 2-core machine):
   python bench/train_reader.py --out rag/weights/reader-int8.onnx
+(`--fold 1` trains the same recipe on the other fold: bench/crossfit_answer_model.py uses it.)
 """
 
 from __future__ import annotations
