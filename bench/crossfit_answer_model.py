@@ -35,21 +35,14 @@ def load(cache: Path, names: list[str]) -> list[t.Row]:
     return t.with_budget([r for n in names for r in pickle.loads((cache / n).read_bytes())], READ_MAX)
 
 
-def fitted_on(rows: list[t.Row], n_eval: int, cols: list[int]) -> dict[str, object]:
-    scores = t.out_of_fold(rows, cols)
-    x, y = t.decision_rows(rows, scores, cols, 0.5)
-    decided = t.decision_out_of_fold(rows, x, y)
-    return t.evaluate_scores(rows[:n_eval], scores[:n_eval], 0.5, 0.04, decided[:n_eval])
-
-
 def main() -> None:
     cache = Settings.from_env().cache_dir
     fold1 = load(cache, [f"answer-features-{s}-reader1.fold{k}.pkl" for s in SETS for k in (0, 1)])
     fold0 = load(cache, [f"answer-features-{s}-reader0-reader-fold1-int8.fold{k}.pkl" for s in SETS for k in (0, 1)])
     cols = [FEATURES.index(f) for f in load_model().features]
-    print(json.dumps({"fold 1 questions only": fitted_on(fold1, len(fold1), cols),
-                      "fold 1 + fold 0 questions, evaluated on fold 1": fitted_on(fold1 + fold0, len(fold1), cols)},
-                     indent=1))
+    print(json.dumps({"fold 1 questions only": t.evaluate(fold1, cols, 0.5, 0.04),
+                      "fold 1 + fold 0 questions, evaluated on fold 1": t.evaluate(fold1 + fold0, cols, 0.5, 0.04,
+                                                                                  len(fold1))}, indent=1))
 
 
 if __name__ == "__main__":

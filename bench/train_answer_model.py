@@ -245,11 +245,14 @@ def export_trees(model: GradientBoostingClassifier, names: list[str], x: np.ndar
     return data
 
 
-def evaluate(rows: list[Row], cols: list[int], second_share: float, max_false: float) -> dict[str, object]:
-    """Both parts, sentence model and decision trees, out of fold with these sentence features."""
+def evaluate(rows: list[Row], cols: list[int], second_share: float, max_false: float,
+             judged: int | None = None) -> dict[str, object]:
+    """Both parts, sentence model and decision trees, out of fold with these sentence features; fitted on
+    all ``rows``, judged on the first ``judged`` (default all)."""
     scores = out_of_fold(rows, cols)
     x, y = decision_rows(rows, scores, cols, second_share)
-    return evaluate_scores(rows, scores, second_share, max_false, decision_out_of_fold(rows, x, y))
+    decided, n = decision_out_of_fold(rows, x, y), judged or len(rows)
+    return evaluate_scores(rows[:n], scores[:n], second_share, max_false, decided[:n])
 
 
 def answer_of(row: Row, p: np.ndarray, second_share: float) -> tuple[float, bool]:
