@@ -1,9 +1,10 @@
 """Would the answer model gain from twice the training questions? (Measured: no.)
 
 The committed answer model is fitted on questions of fold 1 of the train articles only, because the
-reader was trained on fold 0. Cross-fitting adds fold 0's questions, scored by a second reader trained
-on fold 1, so every train question has reader scores from a reader that never saw its article. This
-compares both parts (sentence model and decision trees, grouped 5-fold cross-validation) fitted on
+reader that scored its features was trained on fold 0 (the committed reader, trained on both folds,
+must not score fold-1 features). Cross-fitting adds fold 0's questions, scored by a second reader
+trained on fold 1, so every train question has reader scores from a reader that never saw its article.
+This compares both parts (sentence model and decision trees, grouped 5-fold cross-validation) fitted on
 fold 1 alone against fitted on both folds, evaluated on the same fold-1 questions.
 
 Run (reader about 18 min, features about 15 min, this script 30 s):
@@ -11,7 +12,7 @@ Run (reader about 18 min, features about 15 min, this script 30 s):
   for data in squad coqa; do for fold in 0 1; do   # one at a time: they share the full index's lock
     RAG_CACHE_DIR=<cache> python bench/train_answer_model.py --reader-fold 0 \\
         --reader /tmp/reader-fold1-int8.onnx --collect-only $data --fold $fold; done; done
-  RAG_CACHE_DIR=<cache> python bench/crossfit_answer_model.py
+  RAG_CACHE_DIR=<cache> python bench/crossfit_answer_model.py   # after bench/train_answer_model.py's own run
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def load(cache: Path, names: list[str]) -> list[t.Row]:
 
 def main() -> None:
     cache = Settings.from_env().cache_dir
-    fold1 = load(cache, [f"answer-features-{s}-reader1.fold{k}.pkl" for s in SETS for k in (0, 1)])
+    fold1 = load(cache, [f"answer-features-{s}-reader1-reader-fold0-int8.fold{k}.pkl" for s in SETS for k in (0, 1)])
     fold0 = load(cache, [f"answer-features-{s}-reader0-reader-fold1-int8.fold{k}.pkl" for s in SETS for k in (0, 1)])
     cols = [FEATURES.index(f) for f in load_model().features]
     print(json.dumps({"fold 1 questions only": t.evaluate(fold1, cols, 0.5, 0.04),

@@ -2,8 +2,11 @@
 
 Data: SQuAD dev v1.1 and CoQA CNN (../shared/data). Articles are split once by
 `rag.evaluation.split_articles` (seeded); only train articles are used here. The
-train half is split again: the reader (bench/train_reader.py) was trained on fold
-0, so only questions of fold 1 are asked (--reader-fold 1). Fold 1 is left out of
+train half is split again: the sentences are scored by a reader trained on fold 0
+only (`bench/train_reader.py --fold 0`; --reader), so only questions of fold 1 are
+asked (--reader-fold 1) and the reader scores are those of articles it never saw.
+The committed reader is trained on both folds (more data); it must not score these
+features, as it has seen fold 1. Fold 1 is left out of
 the index in two halves (each index keeps the other train articles), so every
 question is asked once with its article indexed (answerable) and once without it
 (a hard negative: on-topic, unanswerable).
@@ -25,9 +28,12 @@ Follow-ups (CoQA later turns) are searched as `ask` searches them (rag.api.retri
 committed answer model choose between the question's own search and the one with its history; the cached
 features behind the committed weights were collected before that, when later turns took the fused list.
 
-Run (features: about 12 min on the 2-core machine with the four --collect-only
-runs two at a time; the fit itself 30 s on the cached features):
-  RAG_CACHE_DIR=/path/cache python bench/train_answer_model.py --drop similarity_sentence,similarity_gap \
+Run (the fold-0 reader: about 20 min, or the committed reader of commit 70a293d, `git show
+70a293d:rag/weights/reader-int8.onnx`, which is that reader; features: about 12 min on the 2-core machine
+with the four --collect-only runs one after another; the fit itself about 75 s on the cached features):
+  python bench/train_reader.py --fold 0 --out /tmp/reader-fold0-int8.onnx
+  RAG_CACHE_DIR=/path/cache python bench/train_answer_model.py --reader /tmp/reader-fold0-int8.onnx \
+      --drop similarity_sentence,similarity_gap --max-false 0.04 \
       --out rag/weights/answer_model.json --report bench/results-answer-model.json
 """
 
@@ -71,7 +77,7 @@ from rag.evidence import (
     promise,
     question_terms,
 )
-from rag.reader import READ_TOKENS, READER_PATH, Reader, within_budget
+from rag.reader import READ_TOKENS, Reader, within_budget
 from rag.retrieval import Filters, Retriever
 from rag.settings import Settings
 from rag.store import Index
@@ -114,7 +120,7 @@ class Row:
 
 
 def collect(path: Path, settings: Settings, limit: int, later: int, seed: int,
-            only_fold: int | None = None, reader_fold: int | None = None, reader_path: Path = READER_PATH) -> list[Row]:
+            reader_path: Path, only_fold: int | None = None, reader_fold: int | None = None) -> list[Row]:
     dataset = load_dataset(path)
     full = eval_settings(settings, path, dataset)
     build_index(full, dataset, progress=False)
@@ -342,11 +348,11 @@ def main() -> None:
     parser.add_argument("--fold", type=int, choices=[0, 1], help="with --collect-only: only this fold (run both "
                         "folds as two processes to use both cores)")
     parser.add_argument("--reader-fold", type=int, choices=[0, 1], default=1,
-                        help="ask only questions of this fold of the train articles (bench/train_reader.py trains "
-                             "the reader on fold 0)")
-    parser.add_argument("--reader", type=Path, default=READER_PATH,
-                        help="the reader that scores the collected sentences (cross-fitting: one trained on the "
-                             "other fold, bench/train_reader.py --fold)")
+                        help="ask only questions of this fold of the train articles (--reader must be trained on "
+                             "the other fold only)")
+    parser.add_argument("--reader", type=Path, required=True,
+                        help="the reader that scores the collected sentences: one trained on the other fold only "
+                             "(bench/train_reader.py --fold 0; the committed reader saw both folds)")
     parser.add_argument("--drop", default="", help="comma-separated FEATURES the final model leaves out")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--report", type=Path)
@@ -356,19 +362,18 @@ def main() -> None:
     for path, firsts, later in ((args.coqa, 10**6, args.later), (args.squad, args.limit, 0)):
         if args.collect_only and args.collect_only not in path.stem:
             continue
-        name = f"answer-features-{path.stem}-{firsts}-{later}-reader{args.reader_fold}"
-        name += "" if args.reader == READER_PATH else f"-{args.reader.stem}"
+        name = f"answer-features-{path.stem}-{firsts}-{later}-reader{args.reader_fold}-{args.reader.stem}"
         cache = settings.cache_dir / f"{name}.pkl"  # features, reused
         parts = [cache.with_suffix(f".fold{k}.pkl") for k in (0, 1)]
         if args.fold is not None:
-            parts[args.fold].write_bytes(pickle.dumps(collect(path, settings, firsts, later, 1, args.fold,
-                                                              args.reader_fold, args.reader)))
+            parts[args.fold].write_bytes(pickle.dumps(collect(path, settings, firsts, later, 1, args.reader,
+                                                              args.fold, args.reader_fold)))
             return
         if not cache.exists() and all(p.exists() for p in parts):
             cache.write_bytes(pickle.dumps([r for p in parts for r in pickle.loads(p.read_bytes())]))
         if not cache.exists():
-            cache.write_bytes(pickle.dumps(collect(path, settings, firsts, later, 1, None, args.reader_fold,
-                                                   args.reader)))
+            cache.write_bytes(pickle.dumps(collect(path, settings, firsts, later, 1, args.reader,
+                                                   None, args.reader_fold)))
         rows += pickle.loads(cache.read_bytes())
     if args.collect_only:
         return
@@ -411,7 +416,8 @@ def main() -> None:
     weights = {
         "about": "rag/decision.py: logistic regression over rag/evidence.py FEATURES picks the sentence; "
                  "gradient-boosted trees over its score and features, Platt-calibrated, give the confidence",
-        "command": "RAG_CACHE_DIR=<cache> python bench/train_answer_model.py --out rag/weights/answer_model.json "
+        "command": f"RAG_CACHE_DIR=<cache> python bench/train_answer_model.py --reader /tmp/{args.reader.name} "
+                   "--out rag/weights/answer_model.json "
                    f"--report bench/results-answer-model.json --limit {args.limit} --later {args.later} "
                    f"--max-false {args.max_false} --second-share {args.second_share} --reader-fold {args.reader_fold}"
                    + (f" --drop {args.drop}" if args.drop else ""),

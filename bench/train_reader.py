@@ -5,16 +5,18 @@ to int8 into rag/weights/reader-int8.onnx, which rag/reader.py runs with onnxrun
 query time).
 
 Data: SQuAD dev v1.1 and CoQA CNN (../shared/data; SQuAD is CC BY-SA 4.0, Rajpurkar et al. 2016;
-CoQA's CNN stories: Reddy et al. 2019). Only the articles of *fold 0 of the train half*
-(rag.evaluation.split_articles, then train[0::2]) are used: the answer model
-(bench/train_answer_model.py --reader-fold 1) is fitted on fold 1, whose articles the reader never saw,
-and everything measured is on the test half. Per question: the sentence holding the answer (positive);
-two other sentences of its paragraph, the sentence of the same article that shares most of the
-question's words, the sentence of another article that does, and one random sentence (negatives; any
-that also contains the answer text is dropped).
+CoQA's CNN stories: Reddy et al. 2019), train half only (rag.evaluation.split_articles): everything
+measured is on the test half. The committed reader is trained on the whole train half (--fold both). The
+answer model (bench/train_answer_model.py --reader-fold 1) needs reader scores of articles the reader
+never saw, so its features come from a reader trained on fold 0 of the train half only (--fold 0, the
+committed reader until commit 70a293d), and it is fitted on fold 1. Per question: the sentence holding
+the answer (positive); two other sentences of its paragraph, the sentence of the same article that
+shares most of the question's words, the sentence of another article that does, and one random
+sentence (negatives; any that also contains the answer text is dropped).
 
-Run (about 14-20 minutes on the 2-core machine):
-  python bench/train_reader.py --out rag/weights/reader-int8.onnx
+Run (one fold about 20 minutes on the 2-core machine, both folds 38):
+  python bench/train_reader.py --fold both --max-pairs 60000 --out rag/weights/reader-int8.onnx
+  python bench/train_reader.py --fold 0 --out /tmp/reader-fold0-int8.onnx   # for the answer model's features
 (`--fold 1` trains the same recipe on the other fold: bench/crossfit_answer_model.py uses it.)
 """
 
@@ -40,15 +42,19 @@ def _sentences(text: str) -> list[tuple[int, int]]:
     return [(s, e) for s, e in sentence_spans(text) if e - s > 1]
 
 
-def train_fold(path: Path, name_of, fold: int) -> list[tuple[str, dict]]:  # type: ignore[no-untyped-def, type-arg]
-    """(document id, record) of the articles in ``fold`` of the train half, ids as rag.evaluation makes them."""
+def train_fold(path: Path, name_of, fold: int | None) -> list[tuple[str, dict]]:  # type: ignore[no-untyped-def, type-arg]
+    """(document id, record) of the articles in ``fold`` of the train half (None: the whole train half), ids as
+    rag.evaluation makes them."""
     data = json.loads(path.read_text(encoding="utf-8"))["data"]
     ids = [f"{path.stem}/{name_of(record)}" for record in data]
-    keep = set(split_articles(ids)[0][fold::2])
+    train = split_articles(ids)[0]
+    keep = set(train if fold is None else train[fold::2])
     return [(i, record) for i, record in zip(ids, data, strict=True) if i in keep]
 
 
-def squad_items(path: Path, fold: int) -> list[tuple[str, str, str, list[tuple[str, str]], tuple[str, ...], str]]:
+def squad_items(
+    path: Path, fold: int | None
+) -> list[tuple[str, str, str, list[tuple[str, str]], tuple[str, ...], str]]:
     """(article, question, positive sentence, same-paragraph sentences, golds, paragraph) for one fold."""
     out = []
     for doc_id, article in train_fold(path, lambda a: str(a.get("title", "")).replace("_", " "), fold):
@@ -70,7 +76,7 @@ def squad_items(path: Path, fold: int) -> list[tuple[str, str, str, list[tuple[s
     return out
 
 
-def coqa_items(path: Path, fold: int) -> list[tuple[str, str, str, list[str], tuple[str, ...], str]]:
+def coqa_items(path: Path, fold: int | None) -> list[tuple[str, str, str, list[str], tuple[str, ...], str]]:
     out = []
     for doc_id, story in train_fold(path, lambda s: s.get("id") or s.get("filename"), fold):
         text = story["story"]
@@ -202,13 +208,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--squad", type=Path, default=Path("../shared/data/squad-dev-v1.1.json"))
     parser.add_argument("--coqa", type=Path, default=Path("../shared/data/coqa-cnn.json"))
-    parser.add_argument("--max-pairs", type=int, default=20000)
+    parser.add_argument("--max-pairs", type=int, default=60000)
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=4e-5)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--fold", type=int, choices=[0, 1], default=0,
-                        help="train on this fold of the train articles (the committed reader: 0)")
+    parser.add_argument("--fold", choices=["0", "1", "both"], default="both",
+                        help="train on this fold of the train articles, or on both (the committed reader)")
     parser.add_argument("--out", type=Path, default=Path("rag/weights/reader-int8.onnx"))
     args = parser.parse_args()
 
@@ -217,7 +223,8 @@ def main() -> None:
     from rag.offline import go_offline
 
     go_offline()
-    items = squad_items(args.squad, args.fold) + coqa_items(args.coqa, args.fold)
+    fold = None if args.fold == "both" else int(args.fold)
+    items = squad_items(args.squad, fold) + coqa_items(args.coqa, fold)
     pairs = build_pairs(items, args.seed)[: args.max_pairs]
     print(f"{len(items)} questions, {len(pairs)} pairs ({sum(y for *_, y in pairs):.0f} positive)", file=sys.stderr)
     model = train(pairs, str(get_model_path()), args.epochs, args.batch, args.lr, args.seed)
