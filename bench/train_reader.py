@@ -11,13 +11,16 @@ answer model (bench/train_answer_model.py --reader-fold 1) needs reader scores o
 never saw, so its features come from a reader trained on fold 0 of the train half only (--fold 0, the
 committed reader until commit 70a293d), and it is fitted on fold 1. Per question: the sentence holding
 the answer (positive); two other sentences of its paragraph, the sentence of the same article that
-shares most of the question's words, the sentence of another article that does, and one random
-sentence (negatives; any that also contains the answer text is dropped).
+shares most of the question's words, the sentence of another article that does (--other-negatives N:
+the N of other articles that do), and one random sentence (negatives; any that also contains the
+answer text is dropped).
 
 Run (one fold about 20 minutes on the 2-core machine, both folds 38):
   python bench/train_reader.py --fold both --max-pairs 60000 --out rag/weights/reader-int8.onnx
   python bench/train_reader.py --fold 0 --out /tmp/reader-fold0-int8.onnx   # for the answer model's features
 (`--fold 1` trains the same recipe on the other fold: bench/crossfit_answer_model.py uses it.)
+A change of recipe (--epochs, --other-negatives, ...) is judged on fold 0 with bench/compare_readers.py
+before anything is trained on both folds; results in bench/results-reader-recipes.json.
 """
 
 from __future__ import annotations
@@ -93,7 +96,7 @@ def coqa_items(path: Path, fold: int | None) -> list[tuple[str, str, str, list[s
     return out
 
 
-def build_pairs(items: list, seed: int) -> list[tuple[str, str, float]]:  # type: ignore[type-arg]
+def build_pairs(items: list, seed: int, other_negatives: int = 1) -> list[tuple[str, str, float]]:  # type: ignore[type-arg]
     """Positive and negative (question, sentence, label) pairs; see the module docstring."""
     rng = random.Random(seed)
     by_doc: dict[str, list[str]] = defaultdict(list)
@@ -120,9 +123,9 @@ def build_pairs(items: list, seed: int) -> list[tuple[str, str, float]]:  # type
         ranked = sorted(score, key=lambda i: -score[i])
         same = next((sentences[i][1] for i in ranked if sentences[i][0] == doc_id
                      and sentences[i][1] != positive and sentences[i][1] not in negatives), None)
-        other = next((sentences[i][1] for i in ranked if sentences[i][0] != doc_id), None)
+        elsewhere = [sentences[i][1] for i in ranked if sentences[i][0] != doc_id][:other_negatives]
         rand = rng.choice(sentences)
-        negatives += [t for t in (same, other, rand[1] if rand[0] != doc_id else None) if t]
+        negatives += [t for t in (same, *elsewhere, rand[1] if rand[0] != doc_id else None) if t]
         pairs += [(question, t, 0.0) for t in negatives if not contains_any(t, golds)]
     rng.shuffle(pairs)
     return pairs
@@ -213,6 +216,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=4e-5)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--other-negatives", type=int, default=1,
+                        help="negatives per question from other articles (those sharing most of its words)")
     parser.add_argument("--fold", choices=["0", "1", "both"], default="both",
                         help="train on this fold of the train articles, or on both (the committed reader)")
     parser.add_argument("--out", type=Path, default=Path("rag/weights/reader-int8.onnx"))
@@ -225,7 +230,7 @@ def main() -> None:
     go_offline()
     fold = None if args.fold == "both" else int(args.fold)
     items = squad_items(args.squad, fold) + coqa_items(args.coqa, fold)
-    pairs = build_pairs(items, args.seed)[: args.max_pairs]
+    pairs = build_pairs(items, args.seed, args.other_negatives)[: args.max_pairs]
     print(f"{len(items)} questions, {len(pairs)} pairs ({sum(y for *_, y in pairs):.0f} positive)", file=sys.stderr)
     model = train(pairs, str(get_model_path()), args.epochs, args.batch, args.lr, args.seed)
     export(model, args.out)
