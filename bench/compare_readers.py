@@ -3,11 +3,13 @@
 A recipe change (bench/train_reader.py flags) is judged on fold 0 first: train the fold-0 reader with
 the new flags, collect the answer model's features with it and fit (train_answer_model.py --reader ...
 --report R.json), then compare its out-of-fold figures on fold-1 questions with the committed recipe's
-report. Only a recipe that wins here is worth the 38 minutes of training on both folds; test articles
-are not looked at.
+report. Only a recipe that wins here is worth training on both folds; test articles are not looked at.
+Collect the baseline again beside the candidate (the committed recipe's fold-0 reader under another
+file name, so its cached features are not reused): collecting judges CoQA follow-ups with the committed
+answer model, so an older report differs in those rows.
 
 Run:
-  python bench/compare_readers.py "one epoch=bench/results-answer-model.json" "2 epochs=/tmp/report-ep2.json" \
+  python bench/compare_readers.py "one epoch=/tmp/report-base.json" "2 epochs=/tmp/report-ep2.json" \
       --out bench/results-reader-recipes.json
 """
 
@@ -30,7 +32,7 @@ def summary(report: dict) -> dict[str, object]:  # type: ignore[type-arg]
         "auc_right_vs_not": full["auc_right_vs_not"],
         "at 0.20": {name: rates["0.20"] for name, rates in sweep.items()},
         f"at its own threshold {full['threshold']}": {
-            name: full[name] for name in ("squad-dev-v1.1", "coqa-cnn") if name in full},
+            name: full[name] for name in sweep if name in full},
     }
 
 
