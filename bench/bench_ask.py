@@ -5,9 +5,10 @@ The index holds the BBC demo corpus plus the articles of a SQuAD-format file
 sample of that file's questions. Targets on the 2-core machine: p50 <= 60 ms,
 p95 <= 150 ms (extractive answerer). With --after-other, each question is asked with the previous one
 (and its answer) as history, so every ask takes the follow-up path: two searches, the answer model
-reading both (rag.api.retrieve).
+reading both (rag.api.retrieve). With --follow-ups FILE (CoQA), that file's stories are indexed too and
+the questions are its later turns, each asked with its own conversation's earlier turns: the chat path.
 
-Run: .venv/bin/python bench/bench_ask.py [--workdir DIR] [--after-other] [--out FILE]
+Run: .venv/bin/python bench/bench_ask.py [--workdir DIR] [--after-other | --follow-ups COQA] [--out FILE]
 """
 
 from __future__ import annotations
@@ -35,25 +36,31 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--questions", type=int, default=200)
     parser.add_argument("--after-other", action="store_true", help="ask each question after the previous one")
+    parser.add_argument("--follow-ups", type=Path, metavar="COQA",
+                        help="ask this CoQA file's later turns with their own earlier turns")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="rag-bench-ask-"))
     settings = Settings.from_env(index_dir=work / "index", corpus_dir=work / "corpus")
     import_bbc(settings.corpus_dir)
     dataset = load_dataset(args.dataset)
-    extra = settings.corpus_dir / "squad" / "articles.jsonl"
-    extra.parent.mkdir(parents=True, exist_ok=True)
-    extra.write_text("".join(json.dumps({"id": i, "title": t, "text": x, "source": "squad"}) + "\n"
-                             for i, (t, x) in dataset.articles.items()))
+    asked = load_dataset(args.follow_ups) if args.follow_ups else dataset
+    for name, data in {"squad": dataset, **({"coqa": asked} if args.follow_ups else {})}.items():
+        extra = settings.corpus_dir / name / "articles.jsonl"
+        extra.parent.mkdir(parents=True, exist_ok=True)
+        extra.write_text("".join(json.dumps({"id": i, "title": t, "text": x, "source": name}) + "\n"
+                                 for i, (t, x) in data.articles.items()))
     report = sync(settings, progress=True)
-    questions = [q.text for q in random.Random(1).sample(dataset.questions, args.questions)]
+    pool = [q for q in asked.questions if q.history] if args.follow_ups else asked.questions
+    sample = random.Random(1).sample(pool, args.questions)
+    questions = [q.text for q in sample]
 
     history: list[tuple[str, str]] = []
     for q in questions[:5]:  # warm up: model, caches, page cache
         history = [(q, rag.ask(q, history=history, settings=settings).text)]
     timings, abstained, with_history = [], 0, 0
-    for q in questions:
-        turns = history if args.after_other else []
+    for q, one in zip(questions, sample, strict=True):
+        turns = list(one.history) if args.follow_ups else history if args.after_other else []
         t0 = time.perf_counter()
         answer = rag.ask(q, history=turns, settings=settings)
         timings.append(1000 * (time.perf_counter() - t0))
@@ -67,6 +74,7 @@ def main() -> None:
         "chunks": chunks,
         "questions": len(questions),
         "after_other": args.after_other,
+        "follow_ups": bool(args.follow_ups),
         "answered_with_the_history_reading": with_history,
         "p50_ms": round(timings[len(timings) // 2], 1),
         "p95_ms": round(timings[int(len(timings) * 0.95) - 1], 1),

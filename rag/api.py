@@ -301,14 +301,20 @@ def retrieve(
     alone = retriever.search(question, k, filters)
     if query == question:
         return alone, question
+    context = query[len(question) :]
+    if needs_context(question):
+        # The history list is read first (the answer is read from it in most cases): when its confidence
+        # is at least 1 - margin, the question's own reading cannot win and is not needed.
+        fused = fuse_hits(retriever.search(query, k, filters), alone, k, HISTORY_WEIGHT)
+        bar = judge.run(question, fused, context).confidence + NEEDS_CONTEXT_MARGIN
+        if bar < 1.0 and judge.run(question, alone).confidence > bar:
+            return alone, question
+        return fused, query
     own = judge.run(question, alone).confidence
-    needs = needs_context(question)
-    if not needs and own >= SURE_ALONE:
+    if own >= SURE_ALONE:
         return alone, question
     fused = fuse_hits(retriever.search(query, k, filters), alone, k, HISTORY_WEIGHT)
-    margin = NEEDS_CONTEXT_MARGIN if needs else 0.0
-    # own <= margin: the history reading wins whatever its confidence, so it need not be read here
-    if own > margin and own > judge.run(question, fused, query[len(question) :]).confidence + margin:
+    if own > judge.run(question, fused, context).confidence:
         return alone, question
     return fused, query
 

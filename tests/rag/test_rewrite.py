@@ -105,14 +105,14 @@ def test_a_follow_up_keeps_its_history_unless_its_own_reading_is_much_more_confi
     assert (searched, hits[0].chunk_id) == ((query, "bridge") if expected == "fused" else (question, "other"))
 
 
-def test_a_follow_up_that_reads_weakly_alone_takes_its_history_without_a_second_reading() -> None:
+def test_a_follow_up_whose_history_reads_confidently_is_not_read_alone() -> None:
     question = "How much did it cost?"
     query = with_context(question, HISTORY)
-    judge = Judge({"other": NEEDS_CONTEXT_MARGIN, "bridge": 0.0})
+    judge = Judge({"other": 1.0, "bridge": 1.0 - NEEDS_CONTEXT_MARGIN})
     hits, searched = retrieve(Searches({question: [hit("other", 0.9)], query: [hit("bridge", 1.0)]}),  # type: ignore[arg-type]
                               question, HISTORY, 3, None, judge)  # type: ignore[arg-type]
     assert searched == query and hits[0].chunk_id == "bridge"
-    assert judge.read == ["other"]  # its own reading cannot win by the margin: the history list is not read
+    assert judge.read == ["bridge"]  # its own reading cannot win by the margin: it is not read
 
 
 def test_a_first_question_is_searched_once_as_asked() -> None:
