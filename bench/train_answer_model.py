@@ -28,8 +28,8 @@ Follow-ups (CoQA later turns) are searched as `ask` searches them (rag.api.retri
 committed answer model choose between the question's own search and the one with its history; the cached
 features behind the committed weights were collected before that, when later turns took the fused list.
 
-Run (the fold-0 reader: about 20 min, or the committed reader of commit 70a293d, `git show
-70a293d:rag/weights/reader-int8.onnx`, which is that reader; features: about 12 min on the 2-core machine
+Run (the fold-0 reader of the committed recipe: about 20 min; the previous answer model's fold-0 reader,
+lr 4e-5, is `git show 70a293d:rag/weights/reader-int8.onnx`; features: about 12 min on the 2-core machine
 with the four --collect-only runs one after another; the fit itself about 75 s on the cached features):
   python bench/train_reader.py --fold 0 --out /tmp/reader-fold0-int8.onnx
   RAG_CACHE_DIR=/path/cache python bench/train_answer_model.py --reader /tmp/reader-fold0-int8.onnx \

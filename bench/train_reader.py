@@ -214,7 +214,8 @@ def main() -> None:
     parser.add_argument("--max-pairs", type=int, default=60000)
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=4e-5)
+    parser.add_argument("--lr", type=float, default=8e-5, help="peak learning rate (4e-5 until the reader recipes "
+                        "were compared on fold 0: docs/confidence.md)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--other-negatives", type=int, default=1,
                         help="negatives per question from other articles (those sharing most of its words)")
