@@ -15,7 +15,7 @@ shares most of the question's words, the sentence of another article that does (
 the N of other articles that do), and one random sentence (negatives; any that also contains the
 answer text is dropped).
 
-Run (one fold about 20 minutes on the 2-core machine, both folds 38):
+Run (one fold about 20 minutes on the 2-core machine, both folds about 39):
   python bench/train_reader.py --fold both --max-pairs 60000 --out rag/weights/reader-int8.onnx
   python bench/train_reader.py --fold 0 --out /tmp/reader-fold0-int8.onnx   # for the answer model's features
 (`--fold 1` trains the same recipe on the other fold: bench/crossfit_answer_model.py uses it.)
