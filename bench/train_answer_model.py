@@ -25,8 +25,10 @@ Ablations and reader budgets (grouped cross-validation on train articles only) s
 which feature groups earn their place.
 
 Follow-ups (CoQA later turns) are searched as `ask` searches them (rag.api.retrieve), which now lets the
-committed answer model choose between the question's own search and the one with its history; the cached
-features behind the committed weights were collected before that, when later turns took the fused list.
+committed answer model choose between the question's own search and the one with its history. The
+features behind the committed weights were collected with the previous answer model reading with its
+lr 4e-5 fold-0 reader as that judge (a snapshot with those weights: docs/confidence.md, "Reader recipes
+compared on train articles"), so collecting with the committed weights gives slightly different CoQA rows.
 
 Run (the fold-0 reader of the committed recipe: about 20 min; the previous answer model's fold-0 reader,
 lr 4e-5, is `git show 70a293d:rag/weights/reader-int8.onnx`; features: about 12 min on the 2-core machine
@@ -146,8 +148,8 @@ def collect(path: Path, settings: Settings, limit: int, later: int, seed: int,
         gone = set(fold)
         judge = default_answerer(index)
         for i, q in enumerate(chosen):
-            # The committed answer model judges follow-ups, as in `ask` (the cached features of the committed
-            # weights were collected before it did: later turns then took the fused list, see the docstring).
+            # The committed answer model judges follow-ups, as in `ask` (see the docstring for the judge behind
+            # the committed weights' features).
             hits, query = retrieve(retriever, q.text, list(q.history), 5, Filters(), judge)
             context = query[len(q.text):] if query != q.text else ""
             terms = question_terms(q.text, idf, context)
