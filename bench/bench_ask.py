@@ -53,13 +53,13 @@ def main() -> None:
     report = sync(settings, progress=True)
     pool = [q for q in asked.questions if q.history] if args.follow_ups else asked.questions
     sample = random.Random(1).sample(pool, args.questions)
-    questions = [q.text for q in sample]
 
     history: list[tuple[str, str]] = []
-    for q in questions[:5]:  # warm up: model, caches, page cache
-        history = [(q, rag.ask(q, history=history, settings=settings).text)]
+    for one in sample[:5]:  # warm up: model, caches, page cache
+        history = [(one.text, rag.ask(one.text, history=history, settings=settings).text)]
     timings, abstained, with_history = [], 0, 0
-    for q, one in zip(questions, sample, strict=True):
+    for one in sample:
+        q = one.text
         turns = list(one.history) if args.follow_ups else history if args.after_other else []
         t0 = time.perf_counter()
         answer = rag.ask(q, history=turns, settings=settings)
@@ -72,7 +72,7 @@ def main() -> None:
     results = {
         "documents": docs,
         "chunks": chunks,
-        "questions": len(questions),
+        "questions": len(sample),
         "after_other": args.after_other,
         "follow_ups": bool(args.follow_ups),
         "answered_with_the_history_reading": with_history,

@@ -8,9 +8,9 @@ Data: SQuAD dev v1.1 and CoQA CNN (../shared/data; SQuAD is CC BY-SA 4.0, Rajpur
 CoQA's CNN stories: Reddy et al. 2019), train half only (rag.evaluation.split_articles): everything
 measured is on the test half. The committed reader is trained on the whole train half (--fold both). The
 answer model (bench/train_answer_model.py --reader-fold 1) needs reader scores of articles the reader
-never saw, so its features come from a reader trained on fold 0 of the train half only (--fold 0, the
-committed reader until commit 70a293d), and it is fitted on fold 1. Per question: the sentence holding
-the answer (positive); two other sentences of its paragraph, the sentence of the same article that
+never saw, so its features come from a reader trained on fold 0 of the train half only (--fold 0; with
+lr 4e-5 that was the committed reader until commit 70a293d), and it is fitted on fold 1. Per question:
+the sentence holding the answer (positive); two other sentences of its paragraph, the sentence of the same article that
 shares most of the question's words, the sentence of another article that does (--other-negatives N:
 the N of other articles that do), and one random sentence (negatives; any that also contains the
 answer text is dropped).

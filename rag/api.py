@@ -301,20 +301,15 @@ def retrieve(
     alone = retriever.search(question, k, filters)
     if query == question:
         return alone, question
-    context = query[len(question) :]
-    if needs_context(question):
-        # The history list is read first (the answer is read from it in most cases): when its confidence
-        # is at least 1 - margin, the question's own reading cannot win and is not needed.
-        fused = fuse_hits(retriever.search(query, k, filters), alone, k, HISTORY_WEIGHT)
-        bar = judge.run(question, fused, context).confidence + NEEDS_CONTEXT_MARGIN
-        if bar < 1.0 and judge.run(question, alone).confidence > bar:
-            return alone, question
-        return fused, query
-    own = judge.run(question, alone).confidence
-    if own >= SURE_ALONE:
+    needs = needs_context(question)
+    own = None if needs else judge.run(question, alone).confidence
+    if own is not None and own >= SURE_ALONE:
         return alone, question
     fused = fuse_hits(retriever.search(query, k, filters), alone, k, HISTORY_WEIGHT)
-    if own > judge.run(question, fused, context).confidence:
+    bar = judge.run(question, fused, query[len(question) :]).confidence + (NEEDS_CONTEXT_MARGIN if needs else 0.0)
+    # A question that needs its history is read alone only when that reading could still win (bar < 1):
+    # the history list is read first, as its answer is the usual one.
+    if bar < 1.0 and (judge.run(question, alone).confidence if own is None else own) > bar:
         return alone, question
     return fused, query
 
