@@ -11,9 +11,11 @@ no torch at query time.
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -29,7 +31,11 @@ MAX_LENGTH = 128  # question + sentence wordpieces, as trained
 # (at least one is read). Measured: the "reader budget" table of bench/train_answer_model.py's report
 # (300 loses nothing on train articles against no limit; 250 loses 0.7 points of selection).
 READ_TOKENS = 300
-BATCH = 4  # pairs per onnxruntime call, sorted by length: little padding
+# Each pair is its own onnxruntime call: the int8 model quantises its activations per call, so pairs read
+# together changed each other's scores (by up to 0.15; the reader's best sentence differed for 1 call in 10
+# between batches of 4 and single pairs). Single-threaded calls on WORKERS threads are also faster than
+# batches of 4 on two threads. Measured: bench/bench_reader.py (bench/results-reader.json).
+WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 
 def within_budget(lengths: Sequence[int], max_tokens: int) -> int:
@@ -53,6 +59,7 @@ class Reader:
         self.max_tokens = max_tokens
         self._session: Any = None
         self._tokenizer: Any = None
+        self._pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
         self._cache: OrderedDict[tuple[str, str], float] = OrderedDict()
         self._cache_size = cache_size
@@ -79,10 +86,12 @@ class Reader:
             options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
             options.log_severity_level = 3
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            options.intra_op_num_threads = 1  # pairs run side by side instead (WORKERS)
             tokenizer = Tokenizer.from_file(str(Path(self.model_dir) / "tokenizer.json"))
             tokenizer.enable_truncation(MAX_LENGTH, strategy="longest_first")
-            tokenizer.no_padding()  # each batch is padded in _batch, from encodings made once
+            tokenizer.no_padding()  # one pair per call: nothing to pad
             self._tokenizer = tokenizer
+            self._pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="reader")
             self._session = onnxruntime.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
 
     def __call__(self, question: str, sentences: Sequence[str]) -> np.ndarray:
@@ -91,11 +100,10 @@ class Reader:
         encodings = self._encode(question, sentences)
         n = within_budget([len(e.ids) for e in encodings], self.max_tokens)
         missing = {s: e for s, e in zip(sentences[:n], encodings, strict=False) if (question, s) not in self._cache}
-        order = sorted(missing, key=lambda s: len(missing[s].ids))
-        for lo in range(0, len(order), BATCH):
-            part = order[lo : lo + BATCH]
-            for sentence, p in zip(part, self._batch([missing[s] for s in part]), strict=True):
-                self._cache[(question, sentence)] = float(p)
+        order = sorted(missing, key=lambda s: -len(missing[s].ids))  # longest first: the threads finish together
+        assert self._pool is not None
+        for sentence, p in zip(order, self._pool.map(self._score, [missing[s] for s in order]), strict=True):
+            self._cache[(question, sentence)] = p
         out = np.zeros(len(sentences))
         out[:n] = [self._cache[(question, s)] for s in sentences[:n]]
         while len(self._cache) > self._cache_size:
@@ -110,16 +118,13 @@ class Reader:
         self._load()
         return self._tokenizer.encode_batch([(question, s) for s in sentences])
 
-    def _batch(self, encodings: list[Any]) -> np.ndarray:
-        """One onnxruntime call, padded (id 0, mask 0) to the longest pair of the batch."""
-        feed = {name: np.zeros((len(encodings), max(len(e.ids) for e in encodings)), dtype=np.int64)
-                for name in ("input_ids", "attention_mask", "token_type_ids")}
-        for i, e in enumerate(encodings):
-            feed["input_ids"][i, : len(e.ids)] = e.ids
-            feed["attention_mask"][i, : len(e.ids)] = 1
-            feed["token_type_ids"][i, : len(e.ids)] = e.type_ids
+    def _score(self, encoding: Any) -> float:
+        """One pair, one onnxruntime call (thread-safe): its score depends on nothing else."""
+        feed = {"input_ids": np.array([encoding.ids], dtype=np.int64),
+                "attention_mask": np.ones((1, len(encoding.ids)), dtype=np.int64),
+                "token_type_ids": np.array([encoding.type_ids], dtype=np.int64)}
         (logits,) = self._session.run(None, feed)
-        return 1 / (1 + np.exp(-logits[:, 0].astype(np.float64)))
+        return float(1 / (1 + np.exp(-float(logits[0, 0]))))
 
 
 @cache

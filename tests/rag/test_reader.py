@@ -56,15 +56,15 @@ def test_reading_stops_at_the_token_budget(model_dir: str) -> None:
     assert scores[0] > 0.5 and scores[1] > 0 and scores[2] == 0.0  # the third is past the budget
 
 
-def test_scores_are_cached_and_do_not_depend_on_the_batch(reader: Reader, monkeypatch) -> None:
+def test_scores_do_not_depend_on_the_other_sentences_and_are_cached(model_dir: str, monkeypatch) -> None:
     question, answer, others = CASES[0]
-    alone = reader(question, [answer])
+    alone = Reader(model_dir)(question, [answer])
+    mixed = Reader(model_dir)  # read again, among other pairs and in another order
+    assert mixed(question, [*others, answer, *CASES[1][2], *CASES[2][2]])[2] == alone[0]
     calls = []
-    monkeypatch.setattr(reader, "_batch", lambda encodings: calls.append(encodings) or np.zeros(len(encodings)))
-    assert reader(question, [*others, answer])[-1] == alone[0]  # from the cache
-    assert not calls  # every pair was cached above
-    fresh = Reader(reader.model_dir)
-    assert fresh(question, [answer, *others])[0] == pytest.approx(alone[0], abs=1e-4)  # padded in a batch
+    monkeypatch.setattr(mixed, "_score", lambda encoding: calls.append(encoding) or 0.0)
+    assert mixed(question, [answer, "The bridge has two lanes."])[0] == alone[0]  # from the cache
+    assert len(calls) == 1  # only the pair not read before
 
 
 def test_missing_weights_are_a_clear_error(model_dir: str, tmp_path: Path) -> None:
