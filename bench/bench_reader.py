@@ -23,7 +23,6 @@ import json
 import random
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -49,15 +48,19 @@ def readings(path: Path, n: int) -> list[tuple[str, list[str]]]:
     return out
 
 
-def session(reader: Reader, threads: int) -> Any:
+def two_threads(model_dir: str) -> Reader:
+    """A reader whose session runs each call on two onnxruntime threads (the old setting)."""
     import onnxruntime
 
+    reader = Reader(model_dir)
+    reader._load()
     options = onnxruntime.SessionOptions()
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    options.intra_op_num_threads = threads
-    return onnxruntime.InferenceSession(str(reader.path), options, providers=["CPUExecutionProvider"])
+    options.intra_op_num_threads = 2
+    reader._session = onnxruntime.InferenceSession(str(reader.path), options, providers=["CPUExecutionProvider"])
+    return reader
 
 
 def run_batches(sess: Any, encodings: list[Any], size: int = 4) -> list[float]:
@@ -79,16 +82,6 @@ def run_batches(sess: Any, encodings: list[Any], size: int = 4) -> list[float]:
     return out
 
 
-def run_single(sess: Any, encodings: list[Any], pool: ThreadPoolExecutor | None = None) -> list[float]:
-    def one(e: Any) -> float:
-        feed = {"input_ids": np.array([e.ids], dtype=np.int64),
-                "attention_mask": np.ones((1, len(e.ids)), dtype=np.int64),
-                "token_type_ids": np.array([e.type_ids], dtype=np.int64)}
-        return float(1 / (1 + np.exp(-float(sess.run(None, feed)[0][0, 0]))))
-
-    return list(pool.map(one, encodings)) if pool is not None else [one(e) for e in encodings]
-
-
 def timed(work: list[list[Any]], run: Callable[[list[Any]], list[float]]) -> tuple[dict[str, float], list]:
     for encodings in work[:20]:  # warm-up
         run(encodings)
@@ -108,16 +101,17 @@ def main() -> None:
     parser.add_argument("--readings", type=int, default=300)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    reader = Reader(str(Settings().resolved_model_path))
+    model_dir = str(Settings().resolved_model_path)
+    reader, old = Reader(model_dir), two_threads(model_dir)
     work = []
     for question, sentences in readings(args.dataset, args.readings):
         encodings = reader._encode(question, sentences)
         work.append(encodings[: within_budget([len(e.ids) for e in encodings], READ_TOKENS)])
-    two, one = session(reader, 2), session(reader, 1)
-    with ThreadPoolExecutor(WORKERS) as pool:
-        modes = {"batch4": lambda e: run_batches(two, e), "single": lambda e: run_single(two, e),
-                 "workers": lambda e: run_single(one, e, pool)}
-        results = {name: timed(work, run) for name, run in modes.items()}
+    pool = reader._pool
+    assert pool is not None
+    modes = {"batch4": lambda e: run_batches(old._session, e), "single": lambda e: [old._score(x) for x in e],
+             "workers": lambda e: list(pool.map(reader._score, e))}  # the last is what Reader.__call__ does
+    results = {name: timed(work, run) for name, run in modes.items()}
     batched, single = results["batch4"][1], results["workers"][1]
     diffs = np.abs(np.concatenate([np.subtract(a, b) for a, b in zip(batched, single, strict=True)]))
     report = {

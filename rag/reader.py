@@ -32,9 +32,10 @@ MAX_LENGTH = 128  # question + sentence wordpieces, as trained
 # (300 loses nothing on train articles against no limit; 250 loses 0.7 points of selection).
 READ_TOKENS = 300
 # Each pair is its own onnxruntime call: the int8 model quantises its activations per call, so pairs read
-# together changed each other's scores (by up to 0.15; the reader's best sentence differed for 1 call in 10
-# between batches of 4 and single pairs). Single-threaded calls on WORKERS threads are also faster than
-# batches of 4 on two threads. Measured: bench/bench_reader.py (bench/results-reader.json).
+# together changed each other's scores (batches of 4: by up to 0.28; the reader's best sentence differed in
+# 13 of 300 readings). Single-threaded calls on WORKERS threads are also faster than batches of 4 on two
+# threads (16-23% less time). Measured on 2 cores: bench/bench_reader.py (bench/results-reader.json); the
+# cap of 4 is a guess for larger machines (a reading is 5-8 pairs).
 WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 
