@@ -30,7 +30,7 @@ import numpy as np
 
 from rag.chunking import sentence_spans
 from rag.evaluation import load_dataset
-from rag.reader import READ_TOKENS, WORKERS, Reader, within_budget
+from rag.reader import READ_TOKENS, WORKERS, Reader, open_session, within_budget
 from rag.settings import Settings
 from rag.text import content_stems
 
@@ -50,16 +50,9 @@ def readings(path: Path, n: int) -> list[tuple[str, list[str]]]:
 
 def two_threads(model_dir: str) -> Reader:
     """A reader whose session runs each call on two onnxruntime threads (the old setting)."""
-    import onnxruntime
-
     reader = Reader(model_dir)
     reader._load()
-    options = onnxruntime.SessionOptions()
-    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.log_severity_level = 3
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    options.intra_op_num_threads = 2
-    reader._session = onnxruntime.InferenceSession(str(reader.path), options, providers=["CPUExecutionProvider"])
+    reader._session = open_session(reader.path, threads=2)
     return reader
 
 

@@ -49,6 +49,18 @@ def within_budget(lengths: Sequence[int], max_tokens: int) -> int:
     return len(lengths)
 
 
+def open_session(path: Path, threads: int) -> Any:
+    """An onnxruntime session for the reader model with ``threads`` intra-op threads (no idle spinning)."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.intra_op_num_threads = threads
+    return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
 class Reader:
     """Scores (question, sentence) pairs; loads lazily, caches recent pairs (related questions
     bring back the same passages)."""
@@ -78,22 +90,16 @@ class Reader:
         with self._lock:
             if self._session is not None:
                 return
-            import onnxruntime
             from tokenizers import Tokenizer
 
             if not self.path.exists():
                 raise ConfigError(f"the reader model {self.path} is missing: reinstall the package")
-            options = onnxruntime.SessionOptions()
-            options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-            options.log_severity_level = 3
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-            options.intra_op_num_threads = 1  # pairs run side by side instead (WORKERS)
             tokenizer = Tokenizer.from_file(str(Path(self.model_dir) / "tokenizer.json"))
             tokenizer.enable_truncation(MAX_LENGTH, strategy="longest_first")
             tokenizer.no_padding()  # one pair per call: nothing to pad
             self._tokenizer = tokenizer
             self._pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="reader")
-            self._session = onnxruntime.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+            self._session = open_session(self.path, threads=1)  # pairs run side by side instead (WORKERS)
 
     def __call__(self, question: str, sentences: Sequence[str]) -> np.ndarray:
         """Probability that each sentence answers the question. Sentences are read in the order given
