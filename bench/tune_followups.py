@@ -26,7 +26,7 @@ import json
 import random
 from pathlib import Path
 
-from rag.api import HISTORY_WEIGHT, NEEDS_CONTEXT_MARGIN, answer_with, default_answerer, fuse_hits
+from rag.api import HISTORY_WEIGHT, NEEDS_CONTEXT_MARGIN, SURE_ALONE, answer_with, default_answerer, fuse_hits
 from rag.evaluation import (
     build_index,
     contains_any,
@@ -67,7 +67,8 @@ def readings(path: Path, settings: Settings, kind: str, limit: int) -> list[dict
         query = with_context(q.text, history)
         alone = retriever.search(q.text, 5, Filters())
         fused = fuse_hits(retriever.search(query, 5, Filters()), alone, 5, HISTORY_WEIGHT)
-        row = {"needs": needs_context(q.text), "used": query != q.text}
+        row = {"needs": needs_context(q.text), "used": query != q.text,
+               "needs, names in lower case": needs_context(q.text, [h.text for h in alone])}
         for name, hits, context in (("alone", alone, ""), ("fused", fused, query[len(q.text):])):
             answer = judge.run(q.text, hits, context)
             rank = first_correct(hits, q)
@@ -79,12 +80,14 @@ def readings(path: Path, settings: Settings, kind: str, limit: int) -> list[dict
 
 
 def measure(rows: list[dict], needs_margin: float | None, self_margin: float | None,  # type: ignore[type-arg]
-            sure: float = 1.1) -> dict[str, float]:
-    """The rule with these margins; None: always the question alone."""
+            sure: float = 1.1, lower_case_names: bool = False) -> dict[str, float]:
+    """The rule with these margins; None: always the question alone. ``lower_case_names``: whether a
+    question needs its history is judged with the passages found for it (a name typed in lower case)."""
     chosen = []
     for r in rows:
-        margin = needs_margin if r["needs"] else self_margin
-        if not r["used"] or margin is None or (not r["needs"] and r["alone"]["confidence"] >= sure):
+        needs = r["needs, names in lower case" if lower_case_names else "needs"]
+        margin = needs_margin if needs else self_margin
+        if not r["used"] or margin is None or (not needs and r["alone"]["confidence"] >= sure):
             chosen.append(r["alone"])
         else:
             own = r["alone"]["confidence"] > r["fused"]["confidence"] + margin
@@ -110,12 +113,15 @@ def main() -> None:
     for name, rows in kinds.items():
         report[name] = {
             "turns": len(rows), "need history": sum(r["needs"] for r in rows),
+            "need history, names in lower case": sum(r["needs, names in lower case"] for r in rows),
             "question alone": measure(rows, None, None),
             "always fused": measure(rows, 1.1, 1.1),
             **{f"needs margin {nm} / self-contained margin {sm}": measure(rows, nm, sm)
                for nm in NEEDS_MARGINS for sm in SELF_MARGINS},
             **{f"needs margin {NEEDS_CONTEXT_MARGIN} / self-contained margin 0.0 / alone when at least {s}":
                measure(rows, NEEDS_CONTEXT_MARGIN, 0.0, s) for s in SURE},
+            f"margins {NEEDS_CONTEXT_MARGIN} / 0.0, alone when at least {SURE_ALONE}, names typed in lower case":
+                measure(rows, NEEDS_CONTEXT_MARGIN, 0.0, SURE_ALONE, True),
         }
     print(json.dumps(report, indent=1))
     if args.out:

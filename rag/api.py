@@ -276,8 +276,9 @@ def _answer(
 # (fused, weight HISTORY_WEIGHT on the search with history). The answer model reads both lists and the
 # more confident reading wins, so a change of subject keeps its own article and a follow-up finds the
 # conversation's. A question that needs its history (rewrite.needs_context: an unresolved pronoun, too
-# few words of its own) keeps the history reading unless its own is more confident by NEEDS_CONTEXT_MARGIN
-# ("What did he do next?" alone can match some other story's sentence quite confidently).
+# few words of its own, and no name, even one typed in lower case) keeps the history reading unless its own
+# is more confident by NEEDS_CONTEXT_MARGIN ("What did he do next?" alone can match some other story's
+# sentence quite confidently).
 # A self-contained question whose own reading is at least SURE_ALONE is not searched with its history at
 # all (latency: one search and one reading fewer). Measured on train articles: bench/tune_followups.py
 # (bench/results-followups.json): the lowest margin that keeps later-turn recall@5 >= 0.95, the lowest
@@ -301,7 +302,7 @@ def retrieve(
     alone = retriever.search(question, k, filters)
     if query == question:
         return alone, question
-    needs = needs_context(question)
+    needs = needs_context(question, [h.text for h in alone])
     own = None if needs else judge.run(question, alone).confidence
     if own is not None and own >= SURE_ALONE:
         return alone, question

@@ -25,6 +25,14 @@ PRONOUNS = frozenset(
 _NAME = re.compile(r"\b[A-Z][\w'’-]*(?:\s+(?:of\s+|the\s+)?[A-Z][\w'’-]*)*")
 _OWN_NAME = re.compile(r"(?<!^)\b[A-Z][\w'’-]*|\d")
 MIN_CONTENT_WORDS = 3  # fewer, with no name of its own: the question leans on the conversation
+# A word typed in lower case names the question's subject when the passages found for the question write
+# it capitalised at least NAME_SHARE of the times they use it, and at least NAME_COUNT times: chat users
+# type "where does walker work?". Set by reading, not fitted; the rule's effect is measured by
+# bench/tune_followups.py (train) and bench/bench_followups_scale.py (large index); docs/confidence.md,
+# "Names typed in lower case". Rarity in the index is no such sign: in a large index "documentary" and
+# "husband" are rare too, and counting them as names cost follow-ups their history.
+NAME_SHARE = 0.8
+NAME_COUNT = 2
 MAX_CONTEXT_TERMS = 8
 
 
@@ -37,12 +45,20 @@ def has_own_name(question: str) -> bool:
     return any(m.group().lower() not in STOPWORDS for m in _OWN_NAME.finditer(question.strip()))
 
 
-def needs_context(question: str) -> bool:
-    """Does the question lack something only the conversation can supply?"""
+def written_as_name(word: str, texts: Sequence[str]) -> bool:
+    """Do ``texts`` write this lower-case word as a name ("walker" as "Walker")?"""
+    uses = re.findall(rf"\b{re.escape(word)}\b", " ".join(texts), re.IGNORECASE)
+    named = sum(not u.islower() for u in uses)
+    return named >= NAME_COUNT and named >= NAME_SHARE * len(uses)
+
+
+def needs_context(question: str, found: Sequence[str] = ()) -> bool:
+    """Does the question lack something only the conversation can supply? ``found``: the texts of the
+    passages found for the question alone, which tell a name typed in lower case from a common word."""
     content = content_words(question)
     if len(content) < 2:
         return True  # "Why?", "What else happened?"
-    if has_own_name(question):
+    if has_own_name(question) or (found and any(written_as_name(w, found) for w in content)):
         return False
     return any(w in PRONOUNS for w in words(question)) or len(content) < MIN_CONTENT_WORDS
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from rag.api import NEEDS_CONTEXT_MARGIN, SURE_ALONE, fuse_hits, retrieve
@@ -27,6 +29,16 @@ def test_self_contained_questions_are_searched_as_asked(question: str) -> None:
 def test_questions_lacking_a_subject_get_history(question: str) -> None:
     assert needs_context(question)
     assert "Kelvinport" in standalone(question, HISTORY)
+
+
+def test_a_name_typed_in_lower_case_is_told_from_a_common_word_by_the_passages_found() -> None:
+    found = ["Coach Walker joined the club in May. Walker works in Dorrington.",
+             "Walker was hurt, Walker said. A walker saw it."]
+    assert needs_context("where does walker work?")  # without passages: two words, no name
+    assert not needs_context("where does walker work?", found)  # written "Walker" 4 times of 5
+    assert needs_context("where does walker work?", ["Walker said so.", "a walker and a walker"])  # 1 of 3
+    assert needs_context("where does she work?", found)
+    assert needs_context("Walker?", found)  # one word is still too little to stand alone
 
 
 def hit(chunk: str, score: float) -> Hit:
@@ -103,6 +115,15 @@ def test_a_follow_up_keeps_its_history_unless_its_own_reading_is_much_more_confi
     hits, searched = retrieve(searches, question, HISTORY, 3, None, Judge({"other": own, "bridge": 0.2}))  # type: ignore[arg-type]
     assert set(searches.queries) == {query, question}
     assert (searched, hits[0].chunk_id) == ((query, "bridge") if expected == "fused" else (question, "other"))
+
+
+def test_a_question_naming_its_subject_in_lower_case_is_read_alone_first() -> None:
+    question = "where does walker work?"
+    query = with_context(question, HISTORY)
+    walker = replace(hit("walker", 0.9), text="Walker works at the mill, Walker said.")
+    searches = Searches({question: [walker], query: [hit("bridge", 1.0)]})
+    hits, searched = retrieve(searches, question, HISTORY, 3, None, Judge({"walker": SURE_ALONE}))  # type: ignore[arg-type]
+    assert searches.queries == [question] and searched == question and hits[0].chunk_id == "walker"
 
 
 def test_a_follow_up_whose_history_reads_confidently_is_not_read_alone() -> None:
