@@ -17,6 +17,7 @@ Recall@5: the question's article, with its evidence, among the first 5 passages.
 Run (about 3 minutes; RAG_CACHE_DIR as for `rag eval`, whose indexes it reuses; the measurements of
 issue 8 used the onnx backend):
   RAG_EMBED_BACKEND=onnx python bench/tune_followups.py --out bench/results-followups.json
+With --workdir DIR, everything is asked of the large index bench/bench_ask.py --follow-ups built in DIR.
 """
 
 from __future__ import annotations
@@ -46,12 +47,15 @@ SELF_MARGINS = (-0.1, 0.0, 0.1, 0.2)
 SURE = (0.2, 0.25, 0.3, 0.4, 0.5, 0.7)  # a self-contained question read this confidently alone skips the history
 
 
-def readings(path: Path, settings: Settings, kind: str, limit: int) -> list[dict]:  # type: ignore[type-arg]
-    """Both readings of every turn: passages found, confidence, abstained, answer holds gold."""
+def readings(path: Path, settings: Settings, kind: str, limit: int,  # type: ignore[type-arg]
+             large: Settings | None = None) -> list[dict]:
+    """Both readings of every turn: passages found, confidence, abstained, answer holds gold. Asked of
+    the data set's own eval index, or of ``large`` (an index holding it and more)."""
     dataset = load_dataset(path)
-    full = eval_settings(settings, path, dataset)
-    build_index(full, dataset, progress=False)
-    index = Index(full)
+    if large is None:
+        large = eval_settings(settings, path, dataset)
+        build_index(large, dataset, progress=False)
+    index = Index(large)
     retriever, judge = Retriever(index), default_answerer(index)
     if kind == "later":
         train = set(split_articles(list(dataset.articles))[0])
@@ -103,13 +107,17 @@ def main() -> None:
     parser.add_argument("--squad", type=Path, default=Path("../shared/data/squad-dev-v1.1.json"))
     parser.add_argument("--coqa", type=Path, default=Path("../shared/data/coqa-cnn.json"))
     parser.add_argument("--limit", type=int, default=300)
+    parser.add_argument("--workdir", type=Path, help="ask everything of the index bench/bench_ask.py --follow-ups "
+                        "built in this folder (11,459 chunks) instead of each data set's own eval index")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     settings = Settings.from_env()
-    kinds = {"coqa later turns": readings(args.coqa, settings, "later", args.limit + 100),
-             "squad change of subject": readings(args.squad, settings, "pairs", args.limit),
-             "coqa change of subject": readings(args.coqa, settings, "pairs", args.limit)}
-    report: dict[str, object] = {"history_weight": HISTORY_WEIGHT}
+    large = (Settings.from_env(index_dir=args.workdir / "index", corpus_dir=args.workdir / "corpus")
+             if args.workdir else None)
+    kinds = {"coqa later turns": readings(args.coqa, settings, "later", args.limit + 100, large),
+             "squad change of subject": readings(args.squad, settings, "pairs", args.limit, large),
+             "coqa change of subject": readings(args.coqa, settings, "pairs", args.limit, large)}
+    report: dict[str, object] = {"history_weight": HISTORY_WEIGHT, "index": str(args.workdir or "eval indexes")}
     for name, rows in kinds.items():
         report[name] = {
             "turns": len(rows), "need history": sum(r["needs"] for r in rows),
