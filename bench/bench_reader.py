@@ -100,8 +100,7 @@ def main() -> None:
     for question, sentences in readings(args.dataset, args.readings):
         encodings = reader._encode(question, sentences)
         work.append(encodings[: within_budget([len(e.ids) for e in encodings], READ_TOKENS)])
-    pool = reader._pool
-    assert pool is not None
+    pool = reader._workers()
     modes = {"batch4": lambda e: run_batches(old._session, e), "single": lambda e: [old._score(x) for x in e],
              "workers": lambda e: list(pool.map(reader._score, e))}  # the last is what Reader.__call__ does
     results = {name: timed(work, run) for name, run in modes.items()}

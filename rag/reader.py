@@ -73,6 +73,7 @@ class Reader:
         self._session: Any = None
         self._tokenizer: Any = None
         self._pool: ThreadPoolExecutor | None = None
+        self._pool_pid = 0  # the process that made the pool
         self._lock = threading.Lock()
         self._cache: OrderedDict[tuple[str, str], float] = OrderedDict()
         self._cache_size = cache_size
@@ -98,7 +99,6 @@ class Reader:
             tokenizer.enable_truncation(MAX_LENGTH, strategy="longest_first")
             tokenizer.no_padding()  # one pair per call: nothing to pad
             self._tokenizer = tokenizer
-            self._pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="reader")
             self._session = open_session(self.path, threads=1)  # pairs run side by side instead (WORKERS)
 
     def __call__(self, question: str, sentences: Sequence[str]) -> np.ndarray:
@@ -108,14 +108,21 @@ class Reader:
         n = within_budget([len(e.ids) for e in encodings], self.max_tokens)
         missing = {s: e for s, e in zip(sentences[:n], encodings, strict=False) if (question, s) not in self._cache}
         order = sorted(missing, key=lambda s: -len(missing[s].ids))  # longest first: the threads finish together
-        assert self._pool is not None
-        for sentence, p in zip(order, self._pool.map(self._score, [missing[s] for s in order]), strict=True):
+        for sentence, p in zip(order, self._workers().map(self._score, [missing[s] for s in order]), strict=True):
             self._cache[(question, sentence)] = p
         out = np.zeros(len(sentences))
         out[:n] = [self._cache[(question, s)] for s in sentences[:n]]
         while len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return out
+
+    def _workers(self) -> ThreadPoolExecutor:
+        """The thread pool, made again in a forked child: a pool's threads do not survive fork(), and a
+        pre-forking server that loaded the reader first would hang on its first question."""
+        with self._lock:
+            if self._pool is None or self._pool_pid != os.getpid():
+                self._pool, self._pool_pid = ThreadPoolExecutor(WORKERS, thread_name_prefix="reader"), os.getpid()
+            return self._pool
 
     def lengths(self, question: str, sentences: Sequence[str]) -> list[int]:
         """Wordpieces of each (question, sentence) pair as the reader reads it."""
