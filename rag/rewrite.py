@@ -45,9 +45,9 @@ def has_own_name(question: str) -> bool:
     return any(m.group().lower() not in STOPWORDS for m in _OWN_NAME.finditer(question.strip()))
 
 
-def written_as_name(word: str, texts: Sequence[str]) -> bool:
-    """Do ``texts`` write this lower-case word as a name ("walker" as "Walker")?"""
-    uses = re.findall(rf"\b{re.escape(word)}\b", " ".join(texts), re.IGNORECASE)
+def written_as_name(word: str, text: str) -> bool:
+    """Does ``text`` write this lower-case word as a name ("walker" as "Walker")?"""
+    uses = re.findall(rf"\b{re.escape(word)}\b", text, re.IGNORECASE)
     named = sum(not u.islower() for u in uses)
     return named >= NAME_COUNT and named >= NAME_SHARE * len(uses)
 
@@ -58,7 +58,8 @@ def needs_context(question: str, found: Sequence[str] = ()) -> bool:
     content = content_words(question)
     if len(content) < 2:
         return True  # "Why?", "What else happened?"
-    if has_own_name(question) or (found and any(written_as_name(w, found) for w in content)):
+    text = " ".join(found)
+    if has_own_name(question) or (text and any(written_as_name(w, text) for w in content)):
         return False
     return any(w in PRONOUNS for w in words(question)) or len(content) < MIN_CONTENT_WORDS
 
