@@ -15,9 +15,11 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -92,6 +94,26 @@ class StoredChunk:
     text: str
     start: int
     end: int
+
+
+@cache
+def _blas() -> Any:
+    from threadpoolctl import ThreadpoolController  # imported on the first exact search, after numpy's BLAS
+
+    return ThreadpoolController().select(user_api="blas")
+
+
+@contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """Run numpy's BLAS on one thread inside this block.
+
+    OpenBLAS threads a matrix-vector product this size (10k x 384) and its idle threads then busy-wait
+    for up to a tenth of a second: on 2 cores they took a core from the reader that runs next, and
+    a reading after a search took 24 ms longer (python bench/bench_blas_threads.py). One thread does
+    the product in about a millisecond.
+    """
+    with _blas().limit(limits=1):
+        yield
 
 
 @dataclass(frozen=True)
@@ -308,7 +330,8 @@ class DocStore:
         """(chunk_id, cosine similarity) of the ``n`` chunks closest to ``query``: an exact search over
         every cached vector (the filters as in ``bm25``)."""
         matrix = self._load_matrix()
-        scores = matrix.vectors @ np.asarray(query, dtype=np.float32)
+        with one_blas_thread():
+            scores = matrix.vectors @ np.asarray(query, dtype=np.float32)
         keep = np.ones(len(scores), dtype=bool)
         if since is not None:
             keep &= matrix.published_ts >= since

@@ -1,0 +1,72 @@
+"""Why ``rag.docstore.one_blas_thread`` exists: numpy's BLAS threads against the reader.
+
+An exact dense search multiplies every cached vector by the query (10k x 384). OpenBLAS runs that
+product on all cores, and its threads then busy-wait before sleeping; the reader, which runs next on
+the same cores, was slowed by them. For each question this script searches the index as ``ask`` does
+and then lets the answer model read the passages (the reader's cache emptied first, so every pair is
+read), with the product on one BLAS thread (the code now) and on numpy's default threads, in
+alternating rounds. It reports milliseconds per question for the search and for the reading.
+
+Run (on the index bench/bench_ask.py built in DIR):
+  RAG_CACHE_DIR=... python bench/bench_blas_threads.py --workdir DIR --out bench/results-blas-threads.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import random
+import statistics
+import time
+from pathlib import Path
+
+from rag import api, docstore
+from rag.evaluation import load_dataset
+from rag.reader import get_reader
+from rag.retrieval import Retriever
+from rag.settings import Settings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--workdir", type=Path, required=True, help="where bench/bench_ask.py built its index")
+    parser.add_argument("--dataset", type=Path, default=Path("../shared/data/coqa-cnn.json"))
+    parser.add_argument("--questions", type=int, default=150)
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    settings = Settings.from_env(index_dir=args.workdir / "index", corpus_dir=args.workdir / "corpus")
+    index = api.open_index(settings)
+    retriever, judge = Retriever(index), api.default_answerer(index)
+    reader = get_reader(index.embedder.model_path)
+    questions = [q.text for q in random.Random(1).sample(load_dataset(args.dataset).questions, args.questions)]
+    one_thread = docstore.one_blas_thread
+    times: dict[str, dict[str, list[float]]] = {}
+    for round_ in range(args.rounds + 1):  # round 0 warms up
+        for name, limit in (("one BLAS thread", one_thread), ("default BLAS threads", contextlib.nullcontext)):
+            docstore.one_blas_thread = limit
+            for q in questions:
+                reader._cache.clear()
+                t0 = time.perf_counter()
+                hits = retriever.search(q, 5)
+                t1 = time.perf_counter()
+                judge.run(q, hits)
+                t2 = time.perf_counter()
+                if round_:
+                    row = times.setdefault(name, {"search": [], "reading": []})
+                    row["search"].append(1000 * (t1 - t0))
+                    row["reading"].append(1000 * (t2 - t1))
+    docstore.one_blas_thread = one_thread
+    report = {
+        "chunks": index.docs.chunk_count(), "questions": len(questions), "rounds": args.rounds,
+        **{name: {part: {"mean_ms": round(statistics.mean(v), 1), "p50_ms": round(statistics.median(v), 1)}
+                  for part, v in row.items()} for name, row in times.items()},
+    }
+    print(json.dumps(report, indent=1))
+    if args.out:
+        args.out.write_text(json.dumps(report, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
