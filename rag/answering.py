@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import math
 import re
+from collections import OrderedDict
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import replace
 from typing import Protocol
@@ -25,6 +26,10 @@ from .prompts import NO_ANSWER
 from .schema import Answer, Citation, Document, Hit
 
 MAX_SENTENCES = 2
+# Rankings kept per answerer: retrieval's judge ranks a follow-up's lists and the answer then ranks the
+# chosen one again, which cost 7.6 ms even with every reader score cached (the sentence features); 16
+# covers a few conversations at once.
+RANKINGS_KEPT = 16
 # Below this calibrated confidence an answer is more likely wrong than right: the UI and CLI mark it weak.
 WEAK_CONFIDENCE = 0.5
 _CITATION = re.compile(r"\[(\d+)\]")
@@ -78,6 +83,8 @@ class ExtractiveAnswerer:
         self.embed_query = embed_query if "similarity_sentence" in uses else None
         self.vectors = SentenceVectors(embed) if embed is not None and "similarity_sentence" in uses else None
         self.reader = reader if "reader" in uses else None
+        # (question, context, hits) -> ranking; shared with with_min_confidence copies (ranking ignores it)
+        self._rankings: OrderedDict[tuple[object, ...], tuple[list[Candidate], np.ndarray]] = OrderedDict()
 
     def with_min_confidence(self, min_confidence: float) -> ExtractiveAnswerer:
         """The same answerer (caches shared) answering down to another confidence."""
@@ -90,7 +97,17 @@ class ExtractiveAnswerer:
         return other
 
     def rank(self, question: str, hits: Sequence[Hit], context: str = "") -> tuple[list[Candidate], np.ndarray]:
-        """The candidate sentences and their scores, best first."""
+        """The candidate sentences and their scores, best first; the same question over the same hits
+        is ranked once (a follow-up's chosen list was already ranked when retrieval chose it)."""
+        key = (question, context, tuple((h.chunk_id, h.score, h.similarity) for h in hits))
+        ranking = self._rankings.get(key)
+        if ranking is None:
+            ranking = self._rankings[key] = self._rank(question, hits, context)
+            while len(self._rankings) > RANKINGS_KEPT:
+                self._rankings.popitem(last=False)
+        return ranking
+
+    def _rank(self, question: str, hits: Sequence[Hit], context: str) -> tuple[list[Candidate], np.ndarray]:
         q = question_terms(question, self.idf, context)
         if not hits or q.total <= 0:
             return [], np.zeros(0)

@@ -17,6 +17,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -138,6 +139,32 @@ def _fits(q: QuestionTerms, text: str) -> float:
     return 0.0
 
 
+@dataclass(frozen=True)
+class Passage:
+    """What the features need of a passage's text, whatever the question: its sentences, their
+    content stems (alone and with their neighbours) and words."""
+
+    lower: str
+    spans: list[tuple[int, int]]
+    stems: frozenset[str]  # of the whole passage
+    sentence_stems: list[frozenset[str]]
+    near_stems: list[frozenset[str]]  # the sentence's and its neighbours'
+    near_texts: list[str]  # the sentence and its neighbours, as words joined by spaces
+    words: list[list[str]]
+
+
+@lru_cache(maxsize=512)
+def read_passage(text: str) -> Passage:
+    """Cached: a follow-up's two lists, and the turns of one conversation, share most passages."""
+    spans = sentence_spans(text)
+    stems = [frozenset(content_stems(text[s:e])) for s, e in spans]
+    near = [frozenset().union(*stems[max(0, i - 1) : i + 2]) for i in range(len(spans))]
+    near_texts = [" ".join(words(" ".join(text[a:b] for a, b in spans[max(0, i - 1) : i + 2])))
+                  for i in range(len(spans))]
+    return Passage(text.lower(), spans, frozenset().union(*stems), stems, near, near_texts,
+                   [words(text[s:e]) for s, e in spans])
+
+
 def candidates(
     q: QuestionTerms,
     hits: Sequence[Hit],
@@ -157,28 +184,24 @@ def candidates(
     seen: set[tuple[str, int]] = set()
     rows: list[tuple[Hit, int, int, int, str, dict[str, float]]] = []
     for rank, hit in enumerate(hits):
-        spans = sentence_spans(hit.text)
-        stems = [set(content_stems(hit.text[s:e])) for s, e in spans]
-        chunk_stems = set().union(*stems) if stems else set()
-        chunk_text = hit.text.lower()
-        cov_chunk = _coverage(q.weights, chunk_stems, q.total)
-        names_chunk = _coverage(q.names, chunk_stems, names_total) if names_total else 1.0
-        for i, (s, e) in enumerate(spans):
+        passage = read_passage(hit.text)
+        cov_chunk = _coverage(q.weights, passage.stems, q.total)
+        names_chunk = _coverage(q.names, passage.stems, names_total) if names_total else 1.0
+        for (s, e), stems, near, near_text, sentence_words in zip(
+            passage.spans, passage.sentence_stems, passage.near_stems, passage.near_texts, passage.words, strict=True
+        ):
             start = hit.start + s
             if (hit.doc_id, start) in seen:
                 continue  # the same sentence in an overlapping chunk
             seen.add((hit.doc_id, start))
             text = hit.text[s:e]
-            near = stems[i] | (stems[i - 1] if i else set()) | (stems[i + 1] if i + 1 < len(stems) else set())
-            near_text = " ".join(words(" ".join(hit.text[a:b] for a, b in spans[max(0, i - 1) : i + 2])))
-            sentence_words = words(text)
             novel = len([w for w in sentence_words if w not in q.asked and w not in STOPWORDS])
             fit = _fits(q, text)
             f = {
-                "cov_sentence": _coverage(q.weights, stems[i], q.total),
+                "cov_sentence": _coverage(q.weights, stems, q.total),
                 "cov_neighbours": _coverage(q.weights, near, q.total),
                 "cov_chunk": cov_chunk,
-                "names_missing_sentence": 1 - _coverage(q.names, stems[i], names_total) if names_total else 0.0,
+                "names_missing_sentence": 1 - _coverage(q.names, stems, names_total) if names_total else 0.0,
                 "names_missing_neighbours": 1 - _coverage(q.names, near, names_total) if names_total else 0.0,
                 "names_missing_chunk": 1 - names_chunk if names_total else 0.0,
                 "phrase_missing": float(any(p not in near_text for p in q.phrases)) if q.phrases else 0.0,
@@ -192,7 +215,7 @@ def candidates(
                 "doc_share": docs.count(hit.doc_id) / len(docs),
                 "question_terms": min(len(q.weights), 12) / 12,
                 "sentence_length": min(math.log1p(len(sentence_words)) / math.log(60), 1.5),
-                "phrase_in_chunk": float(all(p in chunk_text for p in q.phrases)) if q.phrases else 1.0,
+                "phrase_in_chunk": float(all(p in passage.lower for p in q.phrases)) if q.phrases else 1.0,
             }
             rows.append((hit, rank, start, hit.start + e, text, f))
     _add_similarities(rows, question_vector, vectors)
