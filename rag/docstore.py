@@ -15,11 +15,9 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -96,24 +94,11 @@ class StoredChunk:
     end: int
 
 
-@cache
-def _blas() -> Any:
-    from threadpoolctl import ThreadpoolController  # imported on the first exact search, after numpy's BLAS
-
-    return ThreadpoolController().select(user_api="blas")
-
-
-@contextmanager
-def one_blas_thread() -> Iterator[None]:
-    """Run numpy's BLAS on one thread inside this block.
-
-    OpenBLAS threads a matrix-vector product this size (10k x 384) and its idle threads then busy-wait
-    for up to a tenth of a second: on 2 cores they took a core from the reader that runs next, and
-    a reading after a search took 24 ms longer (python bench/bench_blas_threads.py). One thread does
-    the product in about a millisecond.
-    """
-    with _blas().limit(limits=1):
-        yield
+def similarities(vectors: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """``vectors @ query`` in numpy's own loop, not BLAS: OpenBLAS ran this product on every core and its
+    idle threads then busy-waited for about 0.1 s, taking a core from the reader that runs next (a
+    reading after a search 83 -> 60 ms mean: python bench/bench_blas_threads.py). 2.8 ms at 11k chunks."""
+    return np.einsum("ij,j->i", vectors, query)
 
 
 @dataclass(frozen=True)
@@ -330,8 +315,7 @@ class DocStore:
         """(chunk_id, cosine similarity) of the ``n`` chunks closest to ``query``: an exact search over
         every cached vector (the filters as in ``bm25``)."""
         matrix = self._load_matrix()
-        with one_blas_thread():
-            scores = matrix.vectors @ np.asarray(query, dtype=np.float32)
+        scores = similarities(matrix.vectors, np.asarray(query, dtype=np.float32))
         keep = np.ones(len(scores), dtype=bool)
         if since is not None:
             keep &= matrix.published_ts >= since

@@ -145,24 +145,24 @@ class Passage:
     content stems (alone and with their neighbours) and words."""
 
     lower: str
-    spans: list[tuple[int, int]]
+    spans: tuple[tuple[int, int], ...]
     stems: frozenset[str]  # of the whole passage
-    sentence_stems: list[frozenset[str]]
-    near_stems: list[frozenset[str]]  # the sentence's and its neighbours'
-    near_texts: list[str]  # the sentence and its neighbours, as words joined by spaces
-    words: list[list[str]]
+    sentence_stems: tuple[frozenset[str], ...]
+    near_stems: tuple[frozenset[str], ...]  # the sentence's and its neighbours'
+    near_texts: tuple[str, ...]  # the sentence and its neighbours, as words joined by spaces
+    words: tuple[tuple[str, ...], ...]
 
 
 @lru_cache(maxsize=512)
 def read_passage(text: str) -> Passage:
     """Cached: a follow-up's two lists, and the turns of one conversation, share most passages."""
-    spans = sentence_spans(text)
-    stems = [frozenset(content_stems(text[s:e])) for s, e in spans]
-    near = [frozenset().union(*stems[max(0, i - 1) : i + 2]) for i in range(len(spans))]
-    near_texts = [" ".join(words(" ".join(text[a:b] for a, b in spans[max(0, i - 1) : i + 2])))
-                  for i in range(len(spans))]
+    spans = tuple(sentence_spans(text))
+    stems = tuple(frozenset(content_stems(text[s:e])) for s, e in spans)
+    near = tuple(frozenset().union(*stems[max(0, i - 1) : i + 2]) for i in range(len(spans)))
+    near_texts = tuple(" ".join(words(" ".join(text[a:b] for a, b in spans[max(0, i - 1) : i + 2])))
+                       for i in range(len(spans)))
     return Passage(text.lower(), spans, frozenset().union(*stems), stems, near, near_texts,
-                   [words(text[s:e]) for s, e in spans])
+                   tuple(tuple(words(text[s:e])) for s, e in spans))
 
 
 def candidates(
