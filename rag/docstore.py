@@ -97,7 +97,7 @@ class StoredChunk:
 def similarities(vectors: np.ndarray, query: np.ndarray) -> np.ndarray:
     """``vectors @ query`` in numpy's own loop, not BLAS: OpenBLAS ran this product on every core and its
     idle threads then busy-waited for about 0.1 s, taking a core from the reader that runs next (a
-    reading after a search 83 -> 60 ms mean: python bench/bench_blas_threads.py). 2.8 ms at 11k chunks."""
+    reading after a search 83 -> 60 ms mean: python bench/bench_blas_threads.py). 3-4 ms at 11k chunks."""
     return np.einsum("ij,j->i", vectors, query)
 
 
