@@ -39,9 +39,10 @@ COPY_BATCH = 1000  # vectors read from Chroma per request when the cache lacks t
 # python bench/bench_exact.py (docs/benchmarks.md): exact p95 2.7 ms at 10k chunks and 5.5 ms at 30k
 # (HNSW 3.8 / 4.2 ms, and it misses 3% of the 30 nearest), loading the vectors 0.1 / 0.36 s once per
 # process; at 100k exact search takes 18 ms and loading 1 s, so larger indexes use Chroma's HNSW.
-# Those exact times were with BLAS's threaded product; numpy's own loop (rag.docstore.similarities) takes
-# 3.7 / 8.8 ms (p50, product alone, this machine) at 11k / 30k, so the crossover may now sit lower: not
-# rerun (it needs bench/bench_scale.py's indexes).
+# Those exact times were with BLAS's threaded product. With numpy's own loop (rag.docstore.similarities)
+# exact search takes p95 4.5 ms at 11k and 11.7 ms at 30k against HNSW's 4.0 / 4.3 ms (recall of the
+# exact 30: 0.99 / 0.98; bench/results-exact-numpy-loop.json): kept at 30k, as ask() p95 stays far under
+# its target there (87 ms, bench/bench_scale.py) and a cold reader still skips Chroma's import.
 EXACT_SEARCH_MAX_CHUNKS = 30_000
 
 
