@@ -41,8 +41,9 @@ COPY_BATCH = 1000  # vectors read from Chroma per request when the cache lacks t
 # process; at 100k exact search takes 18 ms and loading 1 s, so larger indexes use Chroma's HNSW.
 # Those exact times were with BLAS's threaded product. With numpy's own loop (rag.docstore.similarities)
 # exact search takes p95 4.5 ms at 11k and 11.7 ms at 30k against HNSW's 4.0 / 4.3 ms (recall of the
-# exact 30: 0.99 / 0.98; bench/results-exact-numpy-loop.json): kept at 30k, as ask() p95 stays far under
-# its target there (87 ms, bench/bench_scale.py) and a cold reader still skips Chroma's import.
+# exact 30: 0.99 / 0.98; bench/results-exact-numpy-loop.json). Kept at 30k: 6-7 ms more per search at
+# the limit leaves ask() far under its p95 target (87 ms at 30,167 chunks with HNSW, bench/bench_scale.py),
+# and a cold reader still skips Chroma's import.
 EXACT_SEARCH_MAX_CHUNKS = 30_000
 
 
