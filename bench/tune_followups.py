@@ -52,10 +52,11 @@ def readings(path: Path, settings: Settings, kind: str, limit: int,  # type: ign
     """Both readings of every turn: passages found, confidence, abstained, answer holds gold. Asked of
     the data set's own eval index, or of ``large`` (an index holding it and more)."""
     dataset = load_dataset(path)
-    if large is None:
-        large = eval_settings(settings, path, dataset)
-        build_index(large, dataset, progress=False)
-    index = Index(large)
+    asked_of = large
+    if asked_of is None:
+        asked_of = eval_settings(settings, path, dataset)
+        build_index(asked_of, dataset, progress=False)
+    index = Index(asked_of)
     retriever, judge = Retriever(index), default_answerer(index)
     if kind == "later":
         train = set(split_articles(list(dataset.articles))[0])
