@@ -15,7 +15,6 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ConfigError
+from .threads import pool
 
 READER_PATH = Path(__file__).parent / "weights" / "reader-int8.onnx"
 MAX_LENGTH = 128  # question + sentence wordpieces, as trained
@@ -72,8 +72,6 @@ class Reader:
         self.max_tokens = max_tokens
         self._session: Any = None
         self._tokenizer: Any = None
-        self._pool: ThreadPoolExecutor | None = None
-        self._pool_pid = 0  # the process that made the pool
         self._lock = threading.Lock()
         self._cache: OrderedDict[tuple[str, str], float] = OrderedDict()
         self._cache_size = cache_size
@@ -108,21 +106,14 @@ class Reader:
         n = within_budget([len(e.ids) for e in encodings], self.max_tokens)
         missing = {s: e for s, e in zip(sentences[:n], encodings, strict=False) if (question, s) not in self._cache}
         order = sorted(missing, key=lambda s: -len(missing[s].ids))  # longest first: the threads finish together
-        for sentence, p in zip(order, self._workers().map(self._score, [missing[s] for s in order]), strict=True):
+        scores = pool("reader", WORKERS).map(self._score, [missing[s] for s in order])
+        for sentence, p in zip(order, scores, strict=True):
             self._cache[(question, sentence)] = p
         out = np.zeros(len(sentences))
         out[:n] = [self._cache[(question, s)] for s in sentences[:n]]
         while len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return out
-
-    def _workers(self) -> ThreadPoolExecutor:
-        """The thread pool, made again in a forked child: a pool's threads do not survive fork(), and a
-        pre-forking server that loaded the reader first would hang on its first question."""
-        with self._lock:
-            if self._pool is None or self._pool_pid != os.getpid():
-                self._pool, self._pool_pid = ThreadPoolExecutor(WORKERS, thread_name_prefix="reader"), os.getpid()
-            return self._pool
 
     def lengths(self, question: str, sentences: Sequence[str]) -> list[int]:
         """Wordpieces of each (question, sentence) pair as the reader reads it."""

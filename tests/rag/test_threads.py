@@ -1,0 +1,33 @@
+import os
+import signal
+import time
+
+import pytest
+
+from rag.threads import pool
+
+
+def test_one_pool_per_name() -> None:
+    assert pool("test-a", 2) is pool("test-a", 2)
+    assert pool("test-a", 2) is not pool("test-b", 2)
+    assert pool("test-a", 2).submit(sum, [1, 2]).result(timeout=10) == 3
+
+
+def test_a_forked_child_gets_a_pool_that_runs() -> None:
+    """The parent's pool threads do not exist in a child: it must get a pool of its own, not hang."""
+    assert pool("test-fork", 1).submit(lambda: 1).result(timeout=10) == 1
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os._exit(0 if pool("test-fork", 1).submit(lambda: 42).result(timeout=20) == 42 else 1)
+        except BaseException:
+            os._exit(1)
+    for _ in range(300):
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            assert os.waitstatus_to_exitcode(status) == 0
+            return
+        time.sleep(0.1)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    pytest.fail("the forked child's pool hung")
