@@ -11,6 +11,15 @@ _pools: dict[str, tuple[int, ThreadPoolExecutor]] = {}
 _lock = threading.Lock()
 
 
+def _unlock_in_child() -> None:
+    """A fork while another thread held the lock would leave the child's copy locked forever."""
+    global _lock
+    _lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_unlock_in_child)
+
+
 def pool(name: str, workers: int) -> ThreadPoolExecutor:
     """This process's pool called ``name``, made again in a forked child: a pool's threads do not survive
     fork(), and a pre-forking server that used it before forking would hang on its first question."""

@@ -4,6 +4,7 @@ import time
 
 import pytest
 
+from rag import threads
 from rag.threads import pool
 
 
@@ -13,15 +14,21 @@ def test_one_pool_per_name() -> None:
     assert pool("test-a", 2).submit(sum, [1, 2]).result(timeout=10) == 3
 
 
-def test_a_forked_child_gets_a_pool_that_runs() -> None:
-    """The parent's pool threads do not exist in a child: it must get a pool of its own, not hang."""
+@pytest.mark.parametrize("lock_held", [False, True])
+def test_a_forked_child_gets_a_pool_that_runs(lock_held: bool) -> None:
+    """The parent's pool threads do not exist in a child: it must get a pool of its own, not hang, even
+    when the fork came while another thread was making a pool (``lock_held``)."""
     assert pool("test-fork", 1).submit(lambda: 1).result(timeout=10) == 1
+    if lock_held:
+        threads._lock.acquire()
     pid = os.fork()
     if pid == 0:
         try:
             os._exit(0 if pool("test-fork", 1).submit(lambda: 42).result(timeout=20) == 42 else 1)
         except BaseException:
             os._exit(1)
+    if lock_held:
+        threads._lock.release()
     for _ in range(300):
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
