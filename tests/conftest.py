@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -73,6 +75,25 @@ def corpus(settings: Settings, write: Callable[..., Path]) -> Path:
     for name, text in ARTICLES.items():
         write(settings.corpus_dir / "local" / name, text)
     return settings.corpus_dir
+
+
+@pytest.fixture
+def child_exit() -> Callable[[int, float], int | None]:
+    """Wait for a forked child: its exit code, or None when it hung (then it is killed), so a child that
+    hangs fails its test instead of hanging the run."""
+
+    def wait(pid: int, seconds: float) -> int | None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                return os.waitstatus_to_exitcode(status)
+            time.sleep(0.1)
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        return None
+
+    return wait
 
 
 def free_port() -> int:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
-import time
 from pathlib import Path
 
 import numpy as np
@@ -70,7 +68,7 @@ def test_scores_do_not_depend_on_the_other_sentences_and_are_cached(model_dir: s
     assert len(calls) == 1  # only the pair not read before
 
 
-def test_a_forked_child_reads_with_the_parents_reader(reader: Reader) -> None:
+def test_a_forked_child_reads_with_the_parents_reader(reader: Reader, child_exit) -> None:
     """A pre-forking server may load the reader before it forks its workers."""
     question, answer, others = CASES[0]
     expected = reader(question, [answer, *others])
@@ -78,15 +76,10 @@ def test_a_forked_child_reads_with_the_parents_reader(reader: Reader) -> None:
     if pid == 0:  # the child: exit 0 only if it reads the same scores (the cache cleared: it must run)
         reader._cache.clear()
         os._exit(0 if np.array_equal(reader(question, [answer, *others]), expected) else 1)
-    for _ in range(600):  # a child that hangs fails the test after 60 s instead of hanging it
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            assert os.waitstatus_to_exitcode(status) == 0
-            return
-        time.sleep(0.1)
-    os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
-    pytest.fail("the forked child hung reading")
+    code = child_exit(pid, 60)
+    if code is None:
+        pytest.fail("the forked child hung reading")
+    assert code == 0
 
 
 def test_missing_weights_are_a_clear_error(model_dir: str, tmp_path: Path) -> None:

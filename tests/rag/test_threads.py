@@ -1,6 +1,4 @@
 import os
-import signal
-import time
 
 import pytest
 
@@ -15,7 +13,7 @@ def test_one_pool_per_name() -> None:
 
 
 @pytest.mark.parametrize("lock_held", [False, True])
-def test_a_forked_child_gets_a_pool_that_runs(lock_held: bool) -> None:
+def test_a_forked_child_gets_a_pool_that_runs(lock_held: bool, child_exit) -> None:
     """The parent's pool threads do not exist in a child: it must get a pool of its own, not hang, even
     when the fork came while another thread was making a pool (``lock_held``)."""
     assert pool("test-fork", 1).submit(lambda: 1).result(timeout=10) == 1
@@ -29,12 +27,7 @@ def test_a_forked_child_gets_a_pool_that_runs(lock_held: bool) -> None:
             os._exit(1)
     if lock_held:
         threads._lock.release()
-    for _ in range(300):
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            assert os.waitstatus_to_exitcode(status) == 0
-            return
-        time.sleep(0.1)
-    os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
-    pytest.fail("the forked child's pool hung")
+    code = child_exit(pid, 30)
+    if code is None:
+        pytest.fail("the forked child's pool hung")
+    assert code == 0
