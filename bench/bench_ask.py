@@ -5,10 +5,11 @@ The index holds the BBC demo corpus plus the articles of a SQuAD-format file
 sample of that file's questions. Targets on the 2-core machine: p50 <= 60 ms,
 p95 <= 150 ms (extractive answerer). With --after-other, each question is asked with the previous one
 (and its answer) as history, so every ask takes the follow-up path: two searches, the answer model
-reading both (rag.api.retrieve). With --follow-ups FILE (CoQA), that file's stories are indexed too and
+reading both (rag.retrieval.followups.retrieve). With --follow-ups FILE (CoQA), that file's stories are indexed too and
 the questions are its later turns, each asked with its own conversation's earlier turns: the chat path.
 
 Run: .venv/bin/python bench/bench_ask.py [--workdir DIR] [--after-other | --follow-ups COQA] [--out FILE]
+(last results: bench/results/bench_ask.json, bench_ask-after-other.json, bench_ask-follow-ups.json)
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ from pathlib import Path
 
 import rag
 from rag import api
-from rag.demo import import_bbc
-from rag.evaluation import load_dataset
-from rag.indexing import sync
+from rag.evaluation.datasets import load_dataset
+from rag.index.sync import sync
+from rag.ingest.bbc_demo import import_bbc
 from rag.settings import Settings
 from rag.text import clean_question
 

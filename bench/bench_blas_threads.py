@@ -1,4 +1,4 @@
-"""Why ``rag.docstore.similarities`` avoids BLAS: numpy's BLAS threads against the reader.
+"""Why ``rag.index.local_cache.similarities`` avoids BLAS: numpy's BLAS threads against the reader.
 
 An exact dense search multiplies every cached vector by the query (10k x 384). With ``@`` OpenBLAS runs
 that product on all cores, and its threads then busy-wait before sleeping; the reader, which runs next
@@ -8,7 +8,7 @@ read), with the product in numpy's own single-threaded loop (the code now) and w
 alternating rounds. It reports milliseconds per question for the search and for the reading.
 
 Run (on the index bench/bench_ask.py built in DIR):
-  RAG_CACHE_DIR=... python bench/bench_blas_threads.py --workdir DIR --out bench/results-blas-threads.json
+  RAG_CACHE_DIR=... python bench/bench_blas_threads.py --workdir DIR --out bench/results/bench_blas_threads.json
 """
 
 from __future__ import annotations
@@ -20,10 +20,11 @@ import statistics
 import time
 from pathlib import Path
 
-from rag import api, docstore
-from rag.evaluation import load_dataset
-from rag.reader import get_reader
-from rag.retrieval import Retriever
+from rag import api
+from rag.answer.reader import get_reader
+from rag.evaluation.datasets import load_dataset
+from rag.index import local_cache
+from rag.retrieval.hybrid import Retriever
 from rag.settings import Settings
 
 
@@ -40,11 +41,11 @@ def main() -> None:
     retriever, judge = Retriever(index), api.default_answerer(index)
     reader = get_reader(index.embedder.model_path)
     questions = [q.text for q in random.Random(1).sample(load_dataset(args.dataset).questions, args.questions)]
-    own_loop = docstore.similarities
+    own_loop = local_cache.similarities
     times: dict[str, dict[str, list[float]]] = {}
     for round_ in range(args.rounds + 1):  # round 0 warms up
         for name, product in (("numpy's loop", own_loop), ("BLAS", lambda vectors, query: vectors @ query)):
-            docstore.similarities = product
+            local_cache.similarities = product
             for q in questions:
                 reader._cache.clear()
                 t0 = time.perf_counter()
@@ -56,7 +57,7 @@ def main() -> None:
                     row = times.setdefault(name, {"search": [], "reading": []})
                     row["search"].append(1000 * (t1 - t0))
                     row["reading"].append(1000 * (t2 - t1))
-    docstore.similarities = own_loop
+    local_cache.similarities = own_loop
     report = {
         "chunks": index.docs.chunk_count(), "questions": len(questions), "rounds": args.rounds,
         **{name: {part: {"mean_ms": round(statistics.mean(v), 1), "p50_ms": round(statistics.median(v), 1)}

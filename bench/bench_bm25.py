@@ -1,13 +1,14 @@
 """BM25 on a large index: latency and recall per postings budget.
 
 FTS5 scores every chunk that holds any query term, so BM25's time grows with the index (the scale
-curve bends there). ``DocStore.bm25`` searches only the rarest terms whose chunk counts add up to at
-most ``MAX_POSTINGS``. For each budget this prints, over SQuAD dev questions (a seeded sample), BM25's
-p50/p95 ms, BM25 alone hit@5 and hit@30 (a chunk of the question's article, or of an archive copy
-of it, holding the answer), and hybrid ``search()`` hit@5 with that budget.
+curve bends there). ``LocalCache.bm25`` (rag/index/local_cache.py) searches only the rarest terms whose
+chunk counts add up to at most ``MAX_POSTINGS``. For each budget this prints, over SQuAD dev questions
+(a seeded sample), BM25's p50/p95 ms, BM25 alone hit@5 and hit@30 (a chunk of the question's article,
+or of an archive copy of it, holding the answer), and hybrid ``search()`` hit@5 with that budget.
 
 Run on indexes that hold the SQuAD dev articles (bench_ask.py's BBC + SQuAD index, bench_scale.py's):
     .venv/bin/python bench/bench_bm25.py --index DIR [--index DIR2] [--questions 300] [--out FILE]
+(last results: bench/results/bench_bm25.json)
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ import statistics
 import time
 from pathlib import Path
 
-from rag.evaluation import Question, load_dataset
-from rag.retrieval import Retriever, query_terms
+from rag.evaluation.datasets import Question, load_dataset
+from rag.index.facade import Index
+from rag.retrieval.hybrid import Retriever, query_terms
 from rag.settings import Settings
-from rag.store import Index
 
 BUDGETS = [2_500, 5_000, 10_000, 20_000, 40_000, None]
 

@@ -1,10 +1,11 @@
 """Cost of the store consistency check (``rag index --check``) as the index grows.
 
-    .venv/bin/python bench/bench_check.py [--sizes 10000,30000,100000] [--workdir /tmp/news-rag-check]
+    .venv/bin/python bench/bench_check.py [--sizes 10000,30000,100000] [--workdir /tmp/news-rag-check] \\
+        [--out bench/results/bench_check.json]
 
 The check reads only ids (SQLite ``chunk_id``s and Chroma ids), so its cost depends on the
 number of chunks, not on their text or vectors. To reach 100k chunks quickly, this builds
-stores through the real ``DocStore`` and ``VectorStore`` classes from a real text repeated
+stores through the real ``LocalCache`` and ``VectorStore`` classes from a real text repeated
 under distinct ids, with random unit vectors (the HNSW graph is built as usual, but no
 model runs). Reports the check's seconds (median of 3) per size.
 """
@@ -21,9 +22,9 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from rag.docstore import DocStore
-from rag.embedding import get_embedder
-from rag.indexing import check_stores
+from rag.embedding.embedders import get_embedder
+from rag.index.local_cache import LocalCache
+from rag.index.sync import check_stores
 from rag.schema import Chunk, Document
 from rag.settings import Settings
 
@@ -33,14 +34,14 @@ TEXT = ("The harbour bridge reopened on Monday after six weeks of repairs, the c
 
 def build(settings: Settings, size: int) -> SimpleNamespace:
     """Stores of ``size`` chunks; returned as the parts of an ``Index`` that ``check_stores`` uses."""
-    from rag.catalog import StoredDocument
-    from rag.vectors import ChromaEmbedding, VectorStore, chroma_client
+    from rag.index.chroma_documents import StoredDocument
+    from rag.index.chroma_vectors import ChromaEmbedding, VectorStore, chroma_client
 
     index_dir = Path(settings.index_dir)
     index_dir.mkdir(parents=True)
     embedder = get_embedder(settings.resolved_model_path, settings.model_name, "onnx", settings.cache_dir)
     fingerprint = {**embedder.fingerprint, "chunker": "bench-check"}
-    docs = DocStore(index_dir / "docs.sqlite")
+    docs = LocalCache(index_dir / "docs.sqlite")
     vectors = VectorStore(chroma_client(settings), ChromaEmbedding(embedder), fingerprint, str(index_dir))
     rng = np.random.default_rng(0)
     per_doc = 5

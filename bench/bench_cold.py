@@ -6,7 +6,8 @@
   * `rag serve`: process start until the first page is served (GET / returns 200)
 
 Run after bench/bench_index.py --workdir DIR, which leaves DIR/corpus and DIR/index-<backend>:
-    .venv/bin/python bench/bench_cold.py --workdir DIR --backend onnx [--runs 5] [--out bench/results-cold.json]
+    .venv/bin/python bench/bench_cold.py --workdir DIR --backend onnx [--runs 5] \\
+        [--out bench/results/bench_cold-<backend>.json]
 """
 
 from __future__ import annotations

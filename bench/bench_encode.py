@@ -13,7 +13,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from rag.embedding import get_embedder
+from rag.embedding.embedders import get_embedder
 from rag.settings import Settings
 
 

@@ -1,7 +1,7 @@
 """Retrieval quality per embedding backend: `rag eval` on SQuAD (2,000 questions) and CoQA (all 1,497 turns).
 
-Each backend gets its own cached eval index (rag.evaluation.eval_settings puts the backend in the path).
-Writes bench/results-eval-<backend>.json with the commands and the `rag eval --json` reports.
+Each backend gets its own cached eval index (rag.evaluation.run.eval_settings puts the backend in the path).
+Writes bench/results/bench_eval_backends-<backend>.json with the commands and the `rag eval --json` reports.
 
 Run: .venv/bin/python bench/bench_eval_backends.py [--backend onnx ...] [--squad FILE] [--coqa FILE]
 """
@@ -43,7 +43,8 @@ def main() -> None:
         if not runs:
             continue
         result = {"backend": backend, "commands": commands, "runs": runs}
-        (ROOT / "bench" / f"results-eval-{backend}.json").write_text(json.dumps(result, indent=1) + "\n")
+        out = ROOT / "bench" / "results" / f"bench_eval_backends-{backend}.json"
+        out.write_text(json.dumps(result, indent=1) + "\n")
         print(backend, {n: r["retrieval"]["hybrid"] for n, r in runs.items()})
 
 

@@ -2,10 +2,11 @@
 
 For each index: how long the cache's vectors take to load (once per process and index generation),
 exact search p50/p95, Chroma query p50/p95 (30 neighbours, as retrieval asks for), and how many of
-the exact 30 nearest HNSW returns. ``rag.store.EXACT_SEARCH_MAX_CHUNKS`` is where exact search stops
+the exact 30 nearest HNSW returns. ``rag.index.facade.EXACT_SEARCH_MAX_CHUNKS`` is where exact search stops
 paying: below it a reader never opens Chroma (cold start), above it HNSW answers faster.
 
 Run: .venv/bin/python bench/bench_exact.py --index DIR [--index DIR ...] [--questions 200] [--out FILE]
+(last results: bench/results/bench_exact.json, bench/results/bench_exact-numpy-loop.json)
 (an index built before the cache kept vectors gets them copied from Chroma on first open)
 """
 
@@ -18,9 +19,9 @@ import statistics
 import time
 from pathlib import Path
 
-from rag.evaluation import load_dataset
+from rag.evaluation.datasets import load_dataset
+from rag.index.facade import Index
 from rag.settings import Settings
-from rag.store import Index
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:

@@ -6,12 +6,13 @@ SQuAD dev and CoQA CNN together: 11,459 chunks), through `rag.ask`, as a user wo
 
   * CoQA later turns of one half's stories, each with its own conversation's earlier turns:
     recall@5 (the story, with its evidence, among the passages the answer was read from) and contains gold;
-  * change of subject, as `rag eval --change-of-subject` pairs them (rag.evaluation.subject_pairs): the
+  * change of subject, as `rag eval --change-of-subject` pairs them (rag.evaluation.datasets.subject_pairs): the
     second question asked alone and after the first (with the answer the assistant gave).
 
 Run (after bench_ask.py --follow-ups has built DIR; about 4 minutes per half; last results in
-bench/results-followups-scale-{train,test}.json):
-  RAG_EMBED_BACKEND=onnx python bench/bench_followups_scale.py --workdir DIR --articles test --out FILE
+bench/results/bench_followups_scale-{train,test}.json):
+  RAG_EMBED_BACKEND=onnx python bench/bench_followups_scale.py --workdir DIR --articles test \\
+      --out bench/results/bench_followups_scale-test.json
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ import random
 from pathlib import Path
 
 import rag
-from rag.evaluation import contains_any, first_correct, load_dataset, split_articles, subject_pairs
+from rag.evaluation.datasets import load_dataset, split_articles, subject_pairs
+from rag.evaluation.metrics import contains_any, first_correct
 from rag.schema import Answer
 from rag.settings import Settings
 

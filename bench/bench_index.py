@@ -12,7 +12,7 @@ Each backend gets its own index folder (``<workdir>/index-<backend>``), kept wit
 cold-start benchmark (bench/bench_cold.py).
 
 Run: .venv/bin/python bench/bench_index.py [--backend onnx --backend onnx-int8] [--articles 500]
-     [--workdir DIR] [--out bench/results-index.json]
+     [--workdir DIR] [--out bench/results/bench_index.json]
 """
 
 from __future__ import annotations
@@ -30,12 +30,12 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.demo import import_bbc
-from rag.embedding import BACKENDS, get_embedder
-from rag.indexing import file_key, sync
-from rag.loaders import discover, load_file
+from rag.embedding.embedders import BACKENDS, get_embedder
+from rag.index.facade import Index, wipe
+from rag.index.sync import file_key, sync
+from rag.ingest.bbc_demo import import_bbc
+from rag.ingest.loaders import discover, load_file
 from rag.settings import Settings
-from rag.store import Index, wipe
 
 
 def chunk_texts(index: Index, settings: Settings) -> list[str]:

@@ -4,7 +4,7 @@
     nice -n 10 .venv/bin/python bench/bench_llm.py --answerer llamacpp --model smollm2-135m
     nice -n 10 .venv/bin/python bench/bench_llm.py --answerer llamacpp --model qwen2.5-coder-1.5b \\
         --answerable 30 --left-out 15
-    .venv/bin/python bench/bench_llm.py --summary          # tables from every bench/results-llm-*.jsonl
+    .venv/bin/python bench/bench_llm.py --summary    # bench/results/bench_llm.json from every bench_llm-*.jsonl
 
 Per dataset: ``--answerable`` questions (default 100) whose article is indexed, and ``--left-out``
 questions (default 50) whose article is left out of the index (every answer to those is a false
@@ -12,7 +12,7 @@ answer). SQuAD: one index of 10 of its 48 articles (the answerable questions com
 left-out questions come from 2 other articles. CoQA: the answerable turn-1 questions use all 100
 stories; the left-out ones are the turn-1 questions of 50 stories missing from a second index.
 Questions are asked SQuAD and CoQA alternately, so a run cut short still covers both. One JSON
-line per question is appended to ``bench/results-llm-<answerer>[-<model>].jsonl`` (a rerun skips
+line per question is appended to ``bench/results/bench_llm-<answerer>[-<model>].jsonl`` (a rerun skips
 questions already there).
 Indexes and models come from RAG_CACHE_DIR and RAG_DATA_DIR.
 """
@@ -36,15 +36,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rag.api import choose_answerer, open_index, stream_with
 from rag.errors import IndexLockedError
-from rag.evaluation import Dataset, Question, build_index, contains_any, load_dataset
-from rag.generation import GeneratingAnswerer, Messages
-from rag.retrieval import Filters, Retriever
+from rag.evaluation.datasets import Dataset, Question, load_dataset
+from rag.evaluation.metrics import contains_any
+from rag.evaluation.run import build_index
+from rag.llm.answerer import GeneratingAnswerer, Messages
+from rag.llm.verify import Verdict
+from rag.retrieval.hybrid import Filters, Retriever
 from rag.settings import Settings
-from rag.support import Verdict
 
 DATA = Path(os.environ.get("RAG_BENCH_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 SQUAD, COQA = DATA / "squad-dev-v1.1.json", DATA / "coqa-cnn.json"
-HERE = Path(__file__).resolve().parent
+RESULTS = Path(__file__).resolve().parent / "results"
 QUIET_LOAD = 3.0  # 1-minute load average at or below which a question counts as asked on a quiet machine
 SQUAD_INDEXED, SQUAD_LEFT_OUT = 10, 2  # articles: a small index, so the run fits a shared 2-core machine
 
@@ -116,7 +118,7 @@ class TimedBackend:
 def run(args: argparse.Namespace) -> None:
     base = Settings.from_env(answerer=args.answerer, llm_model=args.model or None, llm_timeout=args.timeout)
     name = args.answerer + (f"-{args.model}" if args.model else "")
-    out = HERE / f"results-llm-{name}.jsonl"
+    out = RESULTS / f"bench_llm-{name}.jsonl"
     done = {json.loads(line)["qid"] for line in out.read_text().splitlines()} if out.exists() else set()
     questions = sample(base, args.answerable, args.left_out)
     print(f"{len(questions)} questions, {len(done)} done before; writing {out}", flush=True)
@@ -202,13 +204,13 @@ def rejudge(row: dict[str, Any], min_lexical: float, min_semantic: float) -> dic
 
 
 def summarise() -> dict[str, Any]:
-    from rag.support import MIN_LEXICAL, MIN_SEMANTIC
+    from rag.llm.verify import MIN_LEXICAL, MIN_SEMANTIC
 
     report: dict[str, Any] = {"thresholds": {"min_lexical": MIN_LEXICAL, "min_semantic": MIN_SEMANTIC}}
-    for path in sorted(HERE.glob("results-llm-*.jsonl")):
+    for path in sorted(RESULTS.glob("bench_llm-*.jsonl")):
         rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
         rows = [rejudge(r, MIN_LEXICAL, MIN_SEMANTIC) for r in rows]
-        name = path.stem.removeprefix("results-llm-")
+        name = path.stem.removeprefix("bench_llm-")
         for dataset in ("squad", "coqa"):
             ans = [r for r in rows if r["dataset"] == dataset and r["answerable"]]
             out = [r for r in rows if r["dataset"] == dataset and not r["answerable"]]
@@ -257,11 +259,11 @@ def main() -> None:
     parser.add_argument("--answerable", type=int, default=100, help="answerable questions per dataset")
     parser.add_argument("--left-out", type=int, default=50, help="questions per dataset whose article is left out")
     parser.add_argument("--timeout", type=float, default=300.0, help="llm_timeout for the run (a busy machine)")
-    parser.add_argument("--summary", action="store_true", help="summarise every results-llm-*.jsonl")
+    parser.add_argument("--summary", action="store_true", help="summarise every bench/results/bench_llm-*.jsonl")
     args = parser.parse_args()
     if args.summary:
         report = summarise()
-        (HERE / "results-llm.json").write_text(json.dumps(report, indent=1) + "\n")
+        (RESULTS / "bench_llm.json").write_text(json.dumps(report, indent=1) + "\n")
         print(json.dumps(report, indent=1))
         return
     run(args)

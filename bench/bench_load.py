@@ -1,7 +1,7 @@
 """Load test: many concurrent askers through the UI's ``ask`` API while another process indexes.
 
     .venv/bin/python bench/bench_load.py [--workdir /tmp/news-rag-load] [--base 400] [--add 200] \
-        [--askers 32] [--seconds 60] [--out bench/results-load.json]
+        [--askers 32] [--seconds 60] [--out bench/results/bench_load.json]
 
 A ``rag serve`` over an index of ``--base`` BBC demo articles is asked by ``--askers``
 threads, each with its own ``gradio_client.Client`` on loopback, questions made from
@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.bench_ui import free_port  # noqa: E402
-from rag.demo import import_bbc  # noqa: E402
+from rag.ingest.bbc_demo import import_bbc  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 
 

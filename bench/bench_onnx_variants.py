@@ -28,9 +28,9 @@ from onnxruntime.quantization import QuantType, quantize_dynamic
 from onnxruntime.transformers import optimizer
 from tokenizers import Tokenizer
 
-from rag.demo import bbc_data_dir
-from rag.modelfiles import model_digest
-from rag.onnx_export import onnx_dir
+from rag.embedding.model_hash import model_digest
+from rag.embedding.onnx_export import onnx_dir
+from rag.ingest.bbc_demo import bbc_data_dir
 from rag.settings import Settings
 
 

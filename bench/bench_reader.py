@@ -1,19 +1,20 @@
 """The reader's cost and its determinism: pairs in batches vs. one pair per onnxruntime call.
 
 Each reading is what the answerer asks of the reader for one question: the 12 sentences of the
-question's article that share the most content words with it, read until rag.reader.READ_TOKENS
+question's article that share the most content words with it, read until rag.answer.reader.READ_TOKENS
 wordpieces are spent (SQuAD questions, a fixed random sample). Three ways to run the committed int8
 reader over them, each timed over all readings after a warm-up (one process, one at a time):
 
 - ``batch4``: pairs sorted by length in batches of 4, padded, two onnxruntime threads (the old way);
 - ``single``: one pair per call, two onnxruntime threads;
-- ``workers``: one pair per call, one onnxruntime thread each, on rag.reader.WORKERS threads (now).
+- ``workers``: one pair per call, one onnxruntime thread each, on rag.answer.reader.WORKERS threads (now).
 
 Determinism: the int8 model quantises activations per call, so in ``batch4`` a pair's score depends on
 the pairs batched with it; reported as the score differences against one pair per call and how often
 the best sentence of a reading differs.
 
-Run: .venv/bin/python bench/bench_reader.py [--dataset ../shared/data/squad-dev-v1.1.json] [--out FILE]
+Run: .venv/bin/python bench/bench_reader.py [--dataset ../shared/data/squad-dev-v1.1.json] \\
+         [--out bench/results/bench_reader.json]
 """
 
 from __future__ import annotations
@@ -28,11 +29,10 @@ from typing import Any
 
 import numpy as np
 
-from rag.chunking import sentence_spans
-from rag.evaluation import load_dataset
-from rag.reader import READ_TOKENS, WORKERS, Reader, open_session, within_budget
+from rag.answer.reader import READ_TOKENS, WORKERS, Reader, open_session, within_budget
+from rag.evaluation.datasets import load_dataset
 from rag.settings import Settings
-from rag.text import content_stems
+from rag.text import content_stems, sentence_spans
 
 
 def readings(path: Path, n: int) -> list[tuple[str, list[str]]]:

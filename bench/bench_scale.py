@@ -14,7 +14,7 @@ How the corpus grows (real text only, no random strings):
 
 Per size, each in a fresh process: index wall time, chunks/s, peak RSS, size on disk; warm ``search()``
 and ``ask()`` p50/p95 over 200 SQuAD dev questions; cold `rag ask` and `rag index` on the unchanged
-index (median of 3 whole processes). Writes bench/results-scale.json; bench/report.py renders it.
+index (median of 3 whole processes). Writes bench/results/bench_scale.json; bench/report.py renders it.
 
 With --pool-from INDEX (repeatable) the pool and its vectors come from indexes already built with the
 backend (bench_index.py's BBC index, the `rag eval` indexes) instead of embedding the pool again.
@@ -51,8 +51,8 @@ def loadavg() -> float:
 
 def pool_records(squad: Path, coqa: Path) -> list[dict[str, str]]:
     """Every real article: BBC demo files, then SQuAD dev articles, then CoQA stories."""
-    from rag.demo import bbc_data_dir
-    from rag.evaluation import load_dataset
+    from rag.evaluation.datasets import load_dataset
+    from rag.ingest.bbc_demo import bbc_data_dir
 
     records = []
     for path in sorted(bbc_data_dir().rglob("*.txt")):
@@ -73,9 +73,9 @@ def cmd_pool_from(args: argparse.Namespace) -> None:
     indexes (e.g. bench_index.py's BBC index and the `rag eval` SQuAD/CoQA indexes) are the pool, and
     their stored vectors are the table. The embedding rate is the bare encode rate of bench_index.py.
     """
-    from rag.docstore import DocStore
+    from rag.index.chroma_vectors import COLLECTION, chroma_client
+    from rag.index.local_cache import LocalCache
     from rag.settings import Settings
-    from rag.vectors import COLLECTION, chroma_client
 
     work: Path = args.workdir
     records: list[dict[str, str]] = []
@@ -84,7 +84,7 @@ def cmd_pool_from(args: argparse.Namespace) -> None:
     counts: dict[str, int] = {}
     seen: set[str] = set()
     for index_dir in args.pool_from:
-        docs = DocStore(index_dir / "docs.sqlite")
+        docs = LocalCache(index_dir / "docs.sqlite")
         for doc_id in sorted(docs.hashes()):
             doc = docs.document(doc_id)
             records.append({"id": doc.doc_id, "title": doc.title, "text": doc.text, "source": doc.source or "pool"})
@@ -110,10 +110,10 @@ def cmd_pool_from(args: argparse.Namespace) -> None:
 
 def cmd_pool(args: argparse.Namespace) -> None:
     """Chunk the pool with the real chunker and embed every chunk once: the vector table."""
-    from rag.indexing import sync  # noqa: F401  (imports the package the same way the index runs do)
-    from rag.loaders import load_file
+    from rag.index.facade import Index
+    from rag.index.sync import sync  # noqa: F401  (imports the package the same way the index runs do)
+    from rag.ingest.loaders import load_file
     from rag.settings import Settings
-    from rag.store import Index
 
     work: Path = args.workdir
     pool = work / "pool.jsonl"
@@ -178,8 +178,8 @@ def write_corpus(work: Path, size: int) -> tuple[Path, int, int]:
 
 def cmd_index(args: argparse.Namespace) -> None:
     """Child process: index one size with table lookups for the vectors; prints one JSON line."""
-    from rag import embedding
-    from rag.indexing import sync
+    from rag.embedding import embedders
+    from rag.index.sync import sync
     from rag.settings import Settings
 
     work: Path = args.workdir
@@ -188,7 +188,7 @@ def cmd_index(args: argparse.Namespace) -> None:
     table = {t: i for i, t in enumerate(texts)}
     settings = Settings.from_env(index_dir=work / f"index-{args.size}", corpus_dir=work / f"corpus-{args.size}",
                                  embed_backend=args.backend)
-    base = embedding.BACKENDS[args.backend]
+    base = embedders.BACKENDS[args.backend]
     misses: list[int] = []
 
     class TableEmbedder(base):  # type: ignore[misc, valid-type]
@@ -207,7 +207,7 @@ def cmd_index(args: argparse.Namespace) -> None:
             return out
 
     key = (settings.resolved_model_path, settings.model_name, args.backend, str(settings.cache_dir))
-    embedding._shared[key] = TableEmbedder(key[0], key[1], settings.cache_dir, settings.batch_size)
+    embedders._shared[key] = TableEmbedder(key[0], key[1], settings.cache_dir, settings.batch_size)
     load = loadavg()
     t0 = time.perf_counter()
     report = sync(settings, progress=False)
@@ -227,7 +227,7 @@ def percentiles(samples: list[float]) -> dict[str, float]:
 def cmd_query(args: argparse.Namespace) -> None:
     """Child process: warm search() and ask() latency over real questions; prints one JSON line."""
     import rag
-    from rag.evaluation import load_dataset
+    from rag.evaluation.datasets import load_dataset
     from rag.settings import Settings
 
     settings = Settings.from_env(index_dir=args.workdir / f"index-{args.size}",
@@ -290,7 +290,7 @@ def main() -> None:
                         help="take the pool and its vectors from this existing index (repeatable)")
     parser.add_argument("--squad", type=Path, default=SQUAD)
     parser.add_argument("--coqa", type=Path, default=COQA)
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results-scale.json")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "bench_scale.json")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     if args.mode == "pool":

@@ -3,14 +3,14 @@ answers a new article, and what it costs an instance to build its local cache fr
 
     .venv/bin/python bench/bench_server.py [--articles 300] [--questions 60] [--no-full]
 
-Corpus: the BBC News demo articles (``rag.demo``). ``--articles`` of them (evenly spaced in
+Corpus: the BBC News demo articles (``rag.ingest.bbc_demo``). ``--articles`` of them (evenly spaced in
 path order, so every category is in) are indexed once embedded and once through a real
 ``chroma run`` server on loopback, in this process, and ``--questions`` of their headlines
 are asked warm in both modes. Then a second instance (own empty folder, in this process,
 warm) waits for articles that a first instance adds with ``rag index`` in a separate
 process, five times. Last (skip with ``--no-full``), the whole
 demo corpus is indexed on the server and a third instance with an empty folder builds its cache.
-Writes ``bench/results-server.json``.
+Writes ``bench/results/bench_server.json`` (``--out``).
 """
 
 from __future__ import annotations
@@ -33,11 +33,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import rag
 from rag.api import close_all, open_index
-from rag.demo import import_bbc
-from rag.indexing import sync
+from rag.index.sync import sync
+from rag.ingest.bbc_demo import import_bbc
 from rag.settings import Settings
 
-HERE = Path(__file__).resolve().parent
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
 @contextmanager
@@ -98,7 +98,7 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/news-rag-server"))
     parser.add_argument("--no-full", action="store_true", help="skip the whole-corpus cache build")
     parser.add_argument("--server-first", action="store_true", help="index on the server before the embedded store")
-    parser.add_argument("--out", type=Path, default=HERE / "results-server.json")
+    parser.add_argument("--out", type=Path, default=RESULTS / "bench_server.json")
     args = parser.parse_args()
 
     work: Path = args.workdir

@@ -1,7 +1,7 @@
 """Measure the chat UI as a user meets it, and take the README screenshot.
 
     .venv/bin/python bench/bench_ui.py --index-dir index --corpus-dir corpus \
-        [--question "..."]... [--screenshot docs/ui-screenshot.png]
+        [--question "..."]... [--screenshot docs/ui-screenshot.png] [--out bench/results/bench_ui.json]
 
 Reports (1) seconds from starting ``rag serve`` to the first HTTP 200 on ``/``
 (an empty index is built first, so run it over a built index to time a normal
@@ -99,6 +99,7 @@ def main() -> int:
     parser.add_argument("--corpus-dir", type=Path, default=Path("corpus"))
     parser.add_argument("--question", action="append", help="ask this (repeatable; default: BBC demo questions)")
     parser.add_argument("--screenshot", type=Path, help="save the first answer with its source panel open here")
+    parser.add_argument("--out", type=Path, help="also write the report (JSON) here")
     args = parser.parse_args()
     questions = args.question or QUESTIONS
 
@@ -144,6 +145,8 @@ def main() -> int:
         "complete_ms_median": round(statistics.median(completes)),
     }
     print(json.dumps(report, indent=1))
+    if args.out:
+        args.out.write_text(json.dumps(report, indent=1) + "\n")
     return 0
 
 

@@ -22,7 +22,7 @@ timed() {  # NAME COMMAND...: median wall seconds of 5 runs
 }
 
 timed "python -c pass" $py -c pass
-timed "import rag.cli, rag.indexing (chromadb included)" $py -c "import rag.cli, rag.indexing"
+timed "import rag.cli, rag.index.sync (chromadb included)" $py -c "import rag.cli, rag.index.sync"
 timed "import chromadb" $py -c "import chromadb"
 timed "chromadb + its client on the index" $py -c "
 import chromadb

@@ -7,7 +7,8 @@ From those records it draws docs/confidence-reliability.png and
 docs/confidence-risk-coverage.png and writes the table at the default threshold
 (the same as `rag eval` at that threshold: the threshold only gates answers).
 
-Run: RAG_CACHE_DIR=/path/cache python bench/confidence_curves.py --out bench/results-confidence.json
+Run: RAG_CACHE_DIR=/path/cache python bench/confidence_curves.py --out bench/results/confidence_curves.json
+(the records go beside it: bench/results/confidence_curves.records.json)
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from rag.decision import load_model
-from rag.evaluation import evaluate
+from rag.answer.answer_model import load_model
+from rag.evaluation.run import evaluate
 from rag.settings import Settings
 
 RUNS = {  # name: (dataset, turns, leave_out, limit)

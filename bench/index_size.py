@@ -12,7 +12,7 @@ With --news, the same questions are also asked of the index bench/bench_ask.py b
 a newsroom's index, with distractors of another kind than Wikipedia.
 
 Run (about 6 minutes, 10 with --news; RAG_CACHE_DIR as for `rag eval`, whose indexes it reuses):
-  RAG_EMBED_BACKEND=onnx python bench/index_size.py [--news BENCH_ASK_WORKDIR] --out bench/results-index-size.json
+  RAG_EMBED_BACKEND=onnx python bench/index_size.py [--news BENCH_ASK_WORKDIR] --out bench/results/index_size.json
 """
 
 from __future__ import annotations
@@ -26,24 +26,15 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.answer.answer_model import load_model
 from rag.api import answer_with, default_answerer
-from rag.decision import load_model
-from rag.evaluation import (
-    Dataset,
-    Question,
-    build_index,
-    choose_left_out,
-    contains_any,
-    eval_settings,
-    leave_out_index,
-    load_dataset,
-    select,
-    split_articles,
-)
-from rag.indexing import sync
-from rag.retrieval import Filters, Retriever
+from rag.evaluation.datasets import Dataset, Question, choose_left_out, load_dataset, select, split_articles
+from rag.evaluation.metrics import contains_any
+from rag.evaluation.run import build_index, eval_settings, leave_out_index
+from rag.index.facade import Index
+from rag.index.sync import sync
+from rag.retrieval.hybrid import Filters, Retriever
 from rag.settings import Settings
-from rag.store import Index
 
 
 def measure(settings: Settings, questions: list[Question], gone: set[str], threshold: float) -> dict[str, object]:

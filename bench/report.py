@@ -1,13 +1,13 @@
-"""Write docs/benchmarks.md (tables) and docs/bench-*.png (plots, log axes) from bench/results-*.json.
+"""Write docs/benchmarks.md (tables) and docs/bench-*.png (plots, log axes) from bench/results/*.json.
 
-Inputs, each written by the benchmark named beside it:
-  bench/results-index-backends.json   bench/bench_index.py   (per backend: chunks/s, ratio, cosine)
-  bench/results-eval-<backend>.json   bench/bench_eval_backends.py (`rag eval` per backend: SQuAD, CoQA)
-  bench/results-cold-<backend>.json   bench/bench_cold.py    (whole processes, median of 5)
-  bench/results-scale.json            bench/bench_scale.py   (1k .. 100k chunks)
-  bench/results-bm25.json             bench/bench_bm25.py    (BM25 per postings budget: latency, recall)
-  bench/results-exact.json            bench/bench_exact.py   (dense search: exact over the cache vs. HNSW)
-  bench/results-server.json           bench/bench_server.py  (embedded vs. a Chroma server)
+Inputs, each written by the benchmark it is named after:
+  bench/results/bench_index.json                bench/bench_index.py   (per backend: chunks/s, ratio, cosine)
+  bench/results/bench_eval_backends-<backend>.json  bench/bench_eval_backends.py (`rag eval` per backend)
+  bench/results/bench_cold-<backend>.json       bench/bench_cold.py    (whole processes, median of 5)
+  bench/results/bench_scale.json                bench/bench_scale.py   (1k .. 100k chunks)
+  bench/results/bench_bm25.json                 bench/bench_bm25.py    (BM25 per postings budget: latency, recall)
+  bench/results/bench_exact.json                bench/bench_exact.py   (dense search: exact over the cache vs. HNSW)
+  bench/results/bench_server.json               bench/bench_server.py  (embedded vs. a Chroma server)
 
 Run: .venv/bin/python bench/report.py
 """
@@ -22,11 +22,12 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
+RESULTS = BENCH / "results"
 DOCS = ROOT / "docs"
 
 
 def load(name: str) -> Any:
-    path = BENCH / name
+    path = RESULTS / name
     return json.loads(path.read_text()) if path.exists() else None
 
 
@@ -43,7 +44,7 @@ def machine() -> str:
 
 
 def backend_section() -> list[str]:
-    data = load("results-index-backends.json")
+    data = load("bench_index.json")
     if not data:
         return []
     lines = [
@@ -70,7 +71,7 @@ def backend_section() -> list[str]:
 def eval_section() -> list[str]:
     rows = []
     for backend in ("torch", "onnx", "onnx-int8"):
-        data = load(f"results-eval-{backend}.json")
+        data = load(f"bench_eval_backends-{backend}.json")
         if not data:
             continue
         for name, report in data["runs"].items():
@@ -80,7 +81,7 @@ def eval_section() -> list[str]:
                             f"{m['recall@10']:.3f} | {m['mrr@10']:.3f} | {report['answers']['latency_p50_ms']} |")
     if not rows:
         return []
-    commands = [c for b in ("torch", "onnx", "onnx-int8") for c in (load(f"results-eval-{b}.json") or {}).get(
+    commands = [c for b in ("torch", "onnx", "onnx-int8") for c in (load(f"bench_eval_backends-{b}.json") or {}).get(
         "commands", [])]
     return ["## Embedding backends: retrieval quality (`rag eval`)", "",
             f"Commands: {'; '.join(f'`{c}`' for c in commands)} (one cached eval index per backend).", "",
@@ -91,7 +92,7 @@ def eval_section() -> list[str]:
 def cold_section() -> list[str]:
     lines = []
     for backend in ("torch", "onnx", "onnx-int8"):
-        data = load(f"results-cold-{backend}.json")
+        data = load(f"bench_cold-{backend}.json")
         if not data:
             continue
         if not lines:
@@ -110,7 +111,7 @@ def cold_section() -> list[str]:
 
 
 def server_section() -> list[str]:
-    data = load("results-server.json")
+    data = load("bench_server.json")
     if not data:
         return []
     lines = ["## Embedded store vs. a Chroma server (`chroma run` on loopback)", "",
@@ -138,7 +139,7 @@ def server_section() -> list[str]:
 
 
 def scale_section() -> list[str]:
-    data = load("results-scale.json")
+    data = load("bench_scale.json")
     if not data or not data["sizes"]:
         return []
     pool = data["pool"]
@@ -177,10 +178,10 @@ def scale_section() -> list[str]:
 
 
 def bm25_section() -> list[str]:
-    data = load("results-bm25.json")
+    data = load("bench_bm25.json")
     if not data:
         return []
-    lines = ["## BM25: postings budget (`rag.docstore.MAX_POSTINGS`)", "",
+    lines = ["## BM25: postings budget (`rag.index.local_cache.MAX_POSTINGS`)", "",
              "FTS5 scores every chunk holding any query term; the budget searches the rarest terms whose chunk "
              "counts add up to at most N (None: all terms). SQuAD dev questions, seeded sample; hit = a chunk of the "
              "question's article (or an archive copy of it) holding the answer.", "",
@@ -194,7 +195,7 @@ def bm25_section() -> list[str]:
 
 
 def exact_section() -> list[str]:
-    data = load("results-exact.json")
+    data = load("bench_exact.json")
     if not data:
         return []
     lines = ["## Dense search: exact over the cached vectors vs. Chroma's HNSW (30 neighbours)", "",
@@ -243,7 +244,7 @@ def plot_scale(data: dict[str, Any]) -> None:
 def main() -> None:
     DOCS.mkdir(exist_ok=True)
     notes = (BENCH / "benchmarks-notes.md").read_text() if (BENCH / "benchmarks-notes.md").exists() else ""
-    lines = ["# Benchmarks", "", "Generated by `python bench/report.py` from `bench/results-*.json`; do not edit "
+    lines = ["# Benchmarks", "", "Generated by `python bench/report.py` from `bench/results/*.json`; do not edit "
              "by hand (the commentary comes from `bench/benchmarks-notes.md`).", "", f"Machine: {machine()}", "",
              *backend_section(), *eval_section(), *cold_section(), *scale_section(), *bm25_section(), *exact_section(),
              *server_section(), notes]

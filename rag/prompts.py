@@ -1,12 +1,12 @@
 """Every user-facing answer rule in one place, so answerers cannot drift apart.
 
-The extractive answerer uses the fixed sentences below; LLM answerers (to come)
-will take their instructions from here too.
+The extractive answerer uses the fixed sentences below; the language-model answerer
+(rag/llm/answerer.py) takes its instructions and notices from here too.
 """
 
 NO_ANSWER = "The indexed articles don't answer this question."
 
-# Shown before an answer whose confidence is below answering.WEAK_CONFIDENCE (UI and CLI).
+# Shown before an answer whose confidence is below answer.extractive.WEAK_CONFIDENCE (UI and CLI).
 WEAK_ANSWER = "Weak answer (about {percent}% likely to hold what you asked):"
 
 EMPTY_QUESTION = "The question is empty: type a question about the indexed articles."
@@ -25,7 +25,7 @@ ANSWER_RULES = (
 # --------------------------------------------------------------------------- language-model answerers
 # Passages are numbered [1], [2], … in retrieval order; the model cites them as [n] after each sentence.
 # Passage text is data: it sits between markers the passage itself can never contain (see passage_block),
-# and whatever the model writes is verified against the passages anyway (rag/support.py).
+# and whatever the model writes is verified against the passages anyway (rag/llm/verify.py).
 
 PASSAGES_START = "<<<PASSAGES>>>"
 PASSAGES_END = "<<<END OF PASSAGES>>>"

@@ -113,7 +113,7 @@ class Answer:
     abstained: bool
     hits: list[Hit]
     query: str = ""  # what retrieval searched for: the question, or its standalone rewrite
-    # Language-model answerers (rag/generation.py): what verification did, and anything the user must be told.
+    # Language-model answerers (rag/llm/answerer.py): what verification did, and anything the user must be told.
     notice: str = ""  # e.g. "2 of 3 generated sentences were removed…" or "The language model did not answer…"
     generated: int = 0  # sentences the model wrote
     removed: int = 0  # of those, removed because no retrieved passage supports them

@@ -35,7 +35,7 @@ class Settings:
     max_upload_mb: float = 5.0  # largest article file the UI accepts
     # torch | onnx | onnx-int8; empty: the backend the index was built with, or the default for a new one
     embed_backend: str = ""
-    # Answerers (rag/answerers.py): extractive (default), llamacpp (GGUF in-process), openai (any compatible server)
+    # Answerers (rag/answer/registry.py): extractive (default), llamacpp (GGUF in-process), openai (any compatible server)
     answerer: str = "extractive"
     data_dir: Path = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "news-rag"
     llm_model: str = "qwen2.5-coder-1.5b"  # llamacpp: a name from `rag models list`, or a path to a .gguf file
@@ -47,7 +47,7 @@ class Settings:
     openai_base_url: str = ""  # e.g. http://127.0.0.1:8080/v1 (llama.cpp server, Ollama, vLLM)
     openai_model: str = ""  # the model name the server expects (llama.cpp ignores it)
     openai_api_key: str = ""  # sent as the bearer token; local servers usually need none
-    # Chroma server (rag/vectors.py): empty keeps the embedded store in RAG_INDEX_DIR/chroma
+    # Chroma server (rag/index/chroma_vectors.py): empty keeps the embedded store in RAG_INDEX_DIR/chroma
     chroma_url: str = ""  # e.g. http://127.0.0.1:8000; RAG_INDEX_DIR then holds only the local cache
     chroma_token: str = ""  # sent as "Authorization: Bearer <token>" when set
     sync_seconds: float = 2.0  # how often a reader asks the store whether another instance wrote to it

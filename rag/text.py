@@ -1,4 +1,5 @@
-"""Small text helpers shared by retrieval, answering and evaluation."""
+"""Small text helpers shared by chunking, retrieval, answering, verification and evaluation: words, stems,
+stop words, and where sentences end."""
 
 from __future__ import annotations
 
@@ -50,3 +51,54 @@ def clean_question(text: str) -> str:
     """Control and format characters become spaces; runs of space collapse."""
     cleaned = "".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") else ch for ch in text)
     return " ".join(cleaned.split())
+
+
+# A sentence ends at . ! ? … (then closing quotes/brackets and a space, checked for what follows),
+# or at the full stops of scripts written without spaces (。！？ and kin), where nothing need follow.
+_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*\s+|[。！？｡؟।۔]+[」』”’\"')）\]]*\s*")
+_OPENERS = "\"'“‘([「『（"
+ABBREVIATIONS = {
+    "mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "gen", "sen", "rep", "gov", "lt", "col",
+    "capt", "sgt", "vs", "etc", "no", "inc", "co", "corp", "ltd", "mt", "ft", "jan", "feb", "aug",
+    "sept", "oct", "nov", "dec", "u.s", "u.k", "u.n", "e.g", "i.e", "a.m", "p.m",
+}  # fmt: skip
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Sentence (start, end) offsets in ``text[start:end]``, whitespace trimmed.
+
+    Line breaks always end a sentence (headlines, paragraphs); inside a line a
+    sentence ends at . ! ? followed by a capital, a digit or a letter of a script
+    without case, unless the word is a known abbreviation or a single initial;
+    and at 。！？ and the like, whatever follows.
+    """
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    for line in re.finditer(r"[^\n]+", text[start:end]):
+        base = start + line.start()
+        segment = line.group()
+        cut = 0
+        for match in _BOUNDARY.finditer(segment):
+            if match.end() >= len(segment):
+                break
+            if match.group()[0] in ".!?…":
+                following = segment[match.end() :].lstrip(_OPENERS)[:1]
+                if not following or not (following.isdigit() or (following.isalpha() and not following.islower())):
+                    continue
+                before = segment[cut : match.start()]
+                word = before.rsplit(None, 1)[-1] if before.strip() else ""
+                if word.lower().rstrip(".") in ABBREVIATIONS or (len(word) == 1 and word.isupper()):
+                    continue
+            spans.append((base + cut, base + match.end()))
+            cut = match.end()
+        spans.append((base + cut, base + len(segment)))
+    return [strip_span(text, s, e) for s, e in spans if text[s:e].strip()]
+
+
+def strip_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span without its leading and trailing whitespace."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end

@@ -1,10 +1,10 @@
-"""Shared fixtures: a fresh corpus and index folder per test, real model, real Chroma."""
+"""Shared fixtures: a fresh corpus and index folder per test, real model, real Chroma; the app and the browser
+for the UI and end-to-end tests come from app_fixtures.py."""
 
 from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,7 +16,12 @@ from typing import Any
 
 import pytest
 
-from rag.settings import Settings
+pytest.register_assert_rewrite("tests.app_fixtures")  # imported here before pytest loads it as a plugin
+
+from rag.settings import Settings  # noqa: E402
+from tests.app_fixtures import free_port  # noqa: E402  (the repository root is on sys.path: pyproject's pythonpath)
+
+pytest_plugins = ["tests.app_fixtures"]
 
 ARTICLES = {
     "harbour.txt": (
@@ -94,12 +99,6 @@ def child_exit() -> Callable[[int, float], int | None]:
         return None
 
     return wait
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager

@@ -1,6 +1,6 @@
-"""Compare reader recipes on train articles, from the reports of bench/train_answer_model.py.
+"""Compare reader recipes on train articles, from the reports of train/train_answer_model.py.
 
-A recipe change (bench/train_reader.py flags) is judged on fold 0 first: train the fold-0 reader with
+A recipe change (train/train_reader.py flags) is judged on fold 0 first: train the fold-0 reader with
 the new flags, collect the answer model's features with it and fit (train_answer_model.py --reader ...
 --report R.json), then compare its out-of-fold figures on fold-1 questions with the committed recipe's
 report. Only a recipe that wins here is worth training on both folds; test articles are not looked at.
@@ -9,8 +9,8 @@ file name, so its cached features are not reused): collecting judges CoQA follow
 answer model, so an older report differs in those rows.
 
 Run:
-  python bench/compare_readers.py "one epoch=/tmp/report-base.json" "2 epochs=/tmp/report-ep2.json" \
-      --out bench/results-reader-recipes.json
+  python train/compare_readers.py "one epoch=/tmp/report-base.json" "2 epochs=/tmp/report-ep2.json" \
+      --out train/results/compare_readers.json
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""Measure the support thresholds of rag/support.py (MIN_LEXICAL, MIN_SEMANTIC).
+"""Measure the support thresholds of rag/llm/verify.py (MIN_LEXICAL, MIN_SEMANTIC).
 
-    nice -n 10 .venv/bin/python bench/measure_support.py [--per-split 150]
+    nice -n 10 .venv/bin/python train/measure_support.py [--per-split 150]
 
 A claim is built from a SQuAD question and its gold answer ("<question without ?> <answer>.").
 Supported case: the verifier is given the paragraph that holds the answer. Unsupported case: it is
@@ -8,7 +8,7 @@ given the other paragraphs of the same article that do not contain the answer (s
 facts: the hard case a small model creates). For each case the verifier's best span gives a
 lexical and a semantic support score. Thresholds are chosen on half of the articles (maximising
 true-accept minus false-accept rate, false accepts at most 10%) and reported on the other half.
-Writes bench/results-support.json.
+Writes train/results/measure_support.json.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rag.embedding import get_embedder
+from rag.embedding.embedders import DEFAULT_BACKEND, get_embedder
+from rag.llm.verify import Verifier
 from rag.schema import Hit
 from rag.settings import Settings
-from rag.support import Verifier
 
 SQUAD = Path(__file__).resolve().parents[2] / "shared" / "data" / "squad-dev-v1.1.json"
 MAX_FALSE_ACCEPT = 0.10
@@ -76,7 +76,8 @@ def main() -> None:
     rng.shuffle(order)
     tune_articles, test_articles = order[::2], order[1::2]
     settings = Settings.from_env()
-    embed = get_embedder(settings.resolved_model_path, settings.model_name, settings.batch_size).embed
+    embed = get_embedder(settings.resolved_model_path, settings.model_name, settings.embed_backend or DEFAULT_BACKEND,
+                         settings.cache_dir, settings.batch_size).embed
     tune = scores(cases(tune_articles, args.per_split, rng), embed)
     test = scores(cases(test_articles, args.per_split, rng), embed)
     best = None
@@ -88,7 +89,7 @@ def main() -> None:
     assert best is not None
     _, lex, sem = best
     report = {
-        "command": f"python bench/measure_support.py --per-split {args.per_split}",
+        "command": f"python train/measure_support.py --per-split {args.per_split}",
         "claims_per_split": args.per_split,
         "chosen": {"min_lexical": lex, "min_semantic": sem},
         "tune": dict(zip(("true_accept", "false_accept"), rates(tune, lex, sem), strict=True)),
@@ -96,7 +97,7 @@ def main() -> None:
         "test_lexical_only": dict(zip(("true_accept", "false_accept"), rates(test, lex, -1.0), strict=True)),
         "test_semantic_only": dict(zip(("true_accept", "false_accept"), rates(test, 0.0, sem), strict=True)),
     }
-    out = Path(__file__).resolve().parent / "results-support.json"
+    out = Path(__file__).resolve().parent / "results" / "measure_support.json"
     out.write_text(json.dumps(report, indent=1) + "\n")
     print(json.dumps(report, indent=1))
 

@@ -1,9 +1,9 @@
-"""Fit the answer model (rag/weights/answer_model.json) on the *train* half of the articles.
+"""Fit the answer model (rag/answer/weights/answer_model.json) on the *train* half of the articles.
 
 Data: SQuAD dev v1.1 and CoQA CNN (../shared/data). Articles are split once by
-`rag.evaluation.split_articles` (seeded); only train articles are used here. The
+`rag.evaluation.datasets.split_articles` (seeded); only train articles are used here. The
 train half is split again: the sentences are scored by a reader trained on fold 0
-only (`bench/train_reader.py --fold 0`; --reader), so only questions of fold 1 are
+only (`train/train_reader.py --fold 0`; --reader), so only questions of fold 1 are
 asked (--reader-fold 1) and the reader scores are those of articles it never saw.
 The committed reader is trained on both folds (more data); it must not score these
 features, as it has seen fold 1. Fold 1 is left out of
@@ -12,10 +12,10 @@ question is asked once with its article indexed (answerable) and once without it
 (a hard negative: on-topic, unanswerable).
 
 Every sentence of the retrieved passages becomes a row of features
-(`rag/evidence.py`) labelled 1 when it holds a gold answer of its own question
+(`rag/answer/features.py`) labelled 1 when it holds a gold answer of its own question
 (CoQA: or its rationale) in its own article. The reader reads up to READ_COLLECT
-sentences while collecting; the answerer's budget (rag.evidence.READ_MAX,
-rag.reader.READ_TOKENS) and others are simulated from those. A logistic regression
+sentences while collecting; the answerer's budget (rag.answer.features.READ_MAX,
+rag.answer.reader.READ_TOKENS) and others are simulated from those. A logistic regression
 scores sentences; its best score per question is then Platt-calibrated (on
 out-of-fold scores, grouped by article) against whether the quoted answer holds
 the gold answer; the default threshold is the lowest (grid 0.01) that keeps SQuAD
@@ -24,7 +24,7 @@ CoQA targets with these features (see the sweep), so SQuAD's are the ones aimed 
 Ablations and reader budgets (grouped cross-validation on train articles only) say
 which feature groups earn their place.
 
-Follow-ups (CoQA later turns) are searched as `ask` searches them (rag.api.retrieve), which now lets the
+Follow-ups (CoQA later turns) are searched as `ask` searches them (rag.retrieval.followups.retrieve), which now lets the
 committed answer model choose between the question's own search and the one with its history. The
 features behind the committed weights were collected with the previous answer model reading with its
 lr 4e-5 fold-0 reader as that judge (a snapshot with those weights: docs/confidence.md, "Reader recipes
@@ -33,10 +33,10 @@ compared on train articles"), so collecting with the committed weights gives sli
 Run (the fold-0 reader of the committed recipe: about 20 min; the previous answer model's fold-0 reader,
 lr 4e-5, is `git show 70a293d:rag/weights/reader-int8.onnx`; features: about 12 min on the 2-core machine
 with the four --collect-only runs one after another; the fit itself about 75 s on the cached features):
-  python bench/train_reader.py --fold 0 --out /tmp/reader-fold0-int8.onnx
-  RAG_CACHE_DIR=/path/cache python bench/train_answer_model.py --reader /tmp/reader-fold0-int8.onnx \
+  python train/train_reader.py --fold 0 --out /tmp/reader-fold0-int8.onnx
+  RAG_CACHE_DIR=/path/cache python train/train_answer_model.py --reader /tmp/reader-fold0-int8.onnx \
       --drop similarity_sentence,similarity_gap --max-false 0.04 \
-      --out rag/weights/answer_model.json --report bench/results-answer-model.json
+      --out rag/answer/weights/answer_model.json --report train/results/train_answer_model.json
 """
 
 from __future__ import annotations
@@ -57,19 +57,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GroupKFold
 
-from rag.answering import idf_from_counts
-from rag.api import default_answerer, retrieve
-from rag.decision import Trees
-from rag.evaluation import (
-    Question,
-    build_index,
-    contains_any,
-    eval_settings,
-    leave_out_index,
-    load_dataset,
-    split_articles,
-)
-from rag.evidence import (
+from rag.answer.answer_model import Trees
+from rag.answer.extractive import idf_from_counts
+from rag.answer.features import (
     EMBED_HITS,
     FEATURES,
     READ_MAX,
@@ -79,10 +69,15 @@ from rag.evidence import (
     promise,
     question_terms,
 )
-from rag.reader import READ_TOKENS, Reader, within_budget
-from rag.retrieval import Filters, Retriever
+from rag.answer.reader import READ_TOKENS, Reader, within_budget
+from rag.api import default_answerer
+from rag.evaluation.datasets import Question, load_dataset, split_articles
+from rag.evaluation.metrics import contains_any
+from rag.evaluation.run import build_index, eval_settings, leave_out_index
+from rag.index.facade import Index
+from rag.retrieval.followups import retrieve
+from rag.retrieval.hybrid import Filters, Retriever
 from rag.settings import Settings
-from rag.store import Index
 
 GROUPS = {
     "coverage (sentence, neighbours, chunk)": ["cov_sentence", "cov_neighbours", "cov_chunk", "cov_gap"],
@@ -117,7 +112,7 @@ class Row:
     y: np.ndarray  # candidate holds a gold answer of this question, in its article
     texts: list[str]
     spans: list[tuple[str, int, int]]
-    order: np.ndarray  # position in the reader's queue (evidence.promising); a large number when not eligible
+    order: np.ndarray  # position in the reader's queue (features.promise); a large number when not eligible
     lengths: np.ndarray  # wordpieces of (question, sentence) as the reader reads it; 0 when not eligible
 
 
@@ -179,7 +174,7 @@ def collect(path: Path, settings: Settings, limit: int, later: int, seed: int,
 
 def with_budget(rows: list[Row], n: int, tokens: int | None = READ_TOKENS) -> list[Row]:
     """The features as if the reader had read only the first ``n`` sentences of its queue, within
-    ``tokens`` wordpieces (rag.reader.within_budget)."""
+    ``tokens`` wordpieces (rag.answer.reader.within_budget)."""
     r, gap = FEATURES.index("reader"), FEATURES.index("reader_gap")
     out = []
     for row in rows:
@@ -237,7 +232,7 @@ def decision_out_of_fold(rows: list[Row], x: np.ndarray, y: np.ndarray) -> np.nd
 
 
 def export_trees(model: GradientBoostingClassifier, names: list[str], x: np.ndarray) -> dict[str, object]:
-    """The fitted trees as rag.decision.Trees reads them; checked against sklearn on ``x``."""
+    """The fitted trees as rag.answer.answer_model.Trees reads them; checked against sklearn on ``x``."""
     trees = []
     for estimator in model.estimators_[:, 0]:
         t = estimator.tree_
@@ -331,7 +326,8 @@ def sweep(rows: list[Row], scores: list[np.ndarray], second_share: float, full: 
 
 def pick_threshold(conf: np.ndarray, indexed: np.ndarray, max_false: float) -> float:
     """The lowest confidence threshold (grid of 0.01) whose false-answer rate on left-out articles is <= max_false.
-    Lowest, because every step up costs answerable questions (see the sweep in bench/results-answer-model.json)."""
+    Lowest, because every step up costs answerable questions (see the sweep in
+    train/results/train_answer_model.json)."""
     for t in np.linspace(0.0, 1.0, 101):
         if (conf[~indexed] >= t).mean() <= max_false:
             return float(t)
@@ -354,7 +350,7 @@ def main() -> None:
                              "the other fold only)")
     parser.add_argument("--reader", type=Path, required=True,
                         help="the reader that scores the collected sentences: one trained on the other fold only "
-                             "(bench/train_reader.py --fold 0; the committed reader saw both folds)")
+                             "(train/train_reader.py --fold 0; the committed reader saw both folds)")
     parser.add_argument("--drop", default="", help="comma-separated FEATURES the final model leaves out")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--report", type=Path)
@@ -416,14 +412,16 @@ def main() -> None:
     mean, scale, model = fit(x, y)
     trees = export_trees(GradientBoostingClassifier(**DECISION).fit(x2, y2), [FEATURES[i] for i in everything], x2)
     weights = {
-        "about": "rag/decision.py: logistic regression over rag/evidence.py FEATURES picks the sentence; "
-                 "gradient-boosted trees over its score and features, Platt-calibrated, give the confidence",
-        "command": f"RAG_CACHE_DIR=<cache> python bench/train_answer_model.py --reader /tmp/{args.reader.name} "
-                   "--out rag/weights/answer_model.json "
-                   f"--report bench/results-answer-model.json --limit {args.limit} --later {args.later} "
+        "about": "rag/answer/answer_model.py: logistic regression over rag/answer/features.py FEATURES picks "
+                 "the sentence; gradient-boosted trees over its score and features, Platt-calibrated, give the "
+                 "confidence",
+        "command": f"RAG_CACHE_DIR=<cache> python train/train_answer_model.py --reader /tmp/{args.reader.name} "
+                   "--out rag/answer/weights/answer_model.json "
+                   f"--report train/results/train_answer_model.json --limit {args.limit} --later {args.later} "
                    f"--max-false {args.max_false} --second-share {args.second_share} --reader-fold {args.reader_fold}"
                    + (f" --drop {args.drop}" if args.drop else ""),
-        "trained_on": "train half of the articles (rag.evaluation.split_articles) of SQuAD dev v1.1 and CoQA CNN",
+        "trained_on": "train half of the articles (rag.evaluation.datasets.split_articles) of SQuAD dev v1.1 and "
+                      "CoQA CNN",
         "features": [FEATURES[i] for i in everything],
         "mean": [round(float(v), 6) for v in mean],
         "scale": [round(float(v), 6) for v in scale],

@@ -1,13 +1,13 @@
 """Train the reader: a cross-encoder that scores (question, sentence) "does this sentence answer it?".
 
 Fine-tuned from the packaged all-MiniLM-L6-v2 weights (no download), exported to ONNX and quantised
-to int8 into rag/weights/reader-int8.onnx, which rag/reader.py runs with onnxruntime (no torch at
+to int8 into rag/answer/weights/reader-int8.onnx, which rag/answer/reader.py runs with onnxruntime (no torch at
 query time).
 
 Data: SQuAD dev v1.1 and CoQA CNN (../shared/data; SQuAD is CC BY-SA 4.0, Rajpurkar et al. 2016;
-CoQA's CNN stories: Reddy et al. 2019), train half only (rag.evaluation.split_articles): everything
+CoQA's CNN stories: Reddy et al. 2019), train half only (rag.evaluation.datasets.split_articles): everything
 measured is on the test half. The committed reader is trained on the whole train half (--fold both). The
-answer model (bench/train_answer_model.py --reader-fold 1) needs reader scores of articles the reader
+answer model (train/train_answer_model.py --reader-fold 1) needs reader scores of articles the reader
 never saw, so its features come from a reader trained on fold 0 of the train half only (--fold 0; with
 lr 4e-5 that was the committed reader until commit 70a293d), and it is fitted on fold 1. Per question:
 the sentence holding the answer (positive); two other sentences of its paragraph, the sentence of the same article that
@@ -16,11 +16,11 @@ the N of other articles that do), and one random sentence (negatives; any that a
 answer text is dropped).
 
 Run (one fold about 20 minutes on the 2-core machine, both folds about 39):
-  python bench/train_reader.py --fold both --max-pairs 60000 --out rag/weights/reader-int8.onnx
-  python bench/train_reader.py --fold 0 --out /tmp/reader-fold0-int8.onnx   # for the answer model's features
-(`--fold 1` trains the same recipe on the other fold: bench/crossfit_answer_model.py uses it.)
-A change of recipe (--epochs, --other-negatives, ...) is judged on fold 0 with bench/compare_readers.py
-before anything is trained on both folds; results in bench/results-reader-recipes.json.
+  python train/train_reader.py --fold both --max-pairs 60000 --out rag/answer/weights/reader-int8.onnx
+  python train/train_reader.py --fold 0 --out /tmp/reader-fold0-int8.onnx   # for the answer model's features
+(`--fold 1` trains the same recipe on the other fold: train/crossfit_answer_model.py uses it.)
+A change of recipe (--epochs, --other-negatives, ...) is judged on fold 0 with train/compare_readers.py
+before anything is trained on both folds; results in train/results/compare_readers.json.
 """
 
 from __future__ import annotations
@@ -34,9 +34,9 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from rag.chunking import sentence_spans
-from rag.evaluation import contains_any, split_articles
-from rag.text import content_stems
+from rag.evaluation.datasets import split_articles
+from rag.evaluation.metrics import contains_any
+from rag.text import content_stems, sentence_spans
 
 MAX_LENGTH = 128
 
@@ -47,7 +47,7 @@ def _sentences(text: str) -> list[tuple[int, int]]:
 
 def train_fold(path: Path, name_of, fold: int | None) -> list[tuple[str, dict]]:  # type: ignore[no-untyped-def, type-arg]
     """(document id, record) of the articles in ``fold`` of the train half (None: the whole train half), ids as
-    rag.evaluation makes them."""
+    rag.evaluation.datasets makes them."""
     data = json.loads(path.read_text(encoding="utf-8"))["data"]
     ids = [f"{path.stem}/{name_of(record)}" for record in data]
     train = split_articles(ids)[0]
@@ -223,7 +223,7 @@ def main() -> None:
                         help="negatives per question from other articles (those sharing most of its words)")
     parser.add_argument("--fold", choices=["0", "1", "both"], default="both",
                         help="train on this fold of the train articles, or on both (the committed reader)")
-    parser.add_argument("--out", type=Path, default=Path("rag/weights/reader-int8.onnx"))
+    parser.add_argument("--out", type=Path, default=Path("rag/answer/weights/reader-int8.onnx"))
     parser.add_argument("--keep-fp32", action="store_true", help="keep the unquantised ONNX model too")
     args = parser.parse_args()
 

@@ -1,23 +1,26 @@
 """How should a question asked after other turns choose between its own search and its history?
 
-Train articles only (rag.evaluation.split_articles). Each turn is searched as asked and with the earlier
-turns' words added (rag.rewrite.with_context, fused with the question's own search at
-rag.api.HISTORY_WEIGHT); the answer model (the committed one) reads both lists. The rule in
-rag.api.retrieve keeps the history reading unless the question's own is more confident by a margin:
-NEEDS_CONTEXT_MARGIN for questions that need their history (rag.rewrite.needs_context), 0 for the others.
+Train articles only (rag.evaluation.datasets.split_articles). Each turn is searched as asked and with the earlier
+turns' words added (rag.retrieval.rewrite.with_context, fused with the question's own search at
+rag.retrieval.followups.HISTORY_WEIGHT); the answer model (the committed one) reads both lists. The rule in
+rag.retrieval.followups.retrieve keeps the history reading unless the question's own is more confident by a
+margin: NEEDS_CONTEXT_MARGIN for questions that need their history (rag.retrieval.rewrite.needs_context), 0 for
+the others.
 This script reports that rule over a grid of both margins, next to "always alone" and "always fused".
 
 Three kinds of turns:
   * CoQA later turns (same story: the history helps; target recall@5 >= 0.95);
-  * SQuAD and CoQA change-of-subject pairs (rag.evaluation.subject_pairs: the first question is from
+  * SQuAD and CoQA change-of-subject pairs (rag.evaluation.datasets.subject_pairs: the first question is from
     another article, its history is the answer the assistant gave; the history can only hurt: target
     "answer contains gold" within 2 points of asking alone).
 Recall@5: the question's article, with its evidence, among the first 5 passages.
 
 Run (about 3 minutes; RAG_CACHE_DIR as for `rag eval`, whose indexes it reuses; the measurements of
 issue 8 used the onnx backend):
-  RAG_EMBED_BACKEND=onnx python bench/tune_followups.py --out bench/results-followups.json
+  RAG_EMBED_BACKEND=onnx python train/tune_followups.py --out train/results/tune_followups.json
 With --workdir DIR, everything is asked of the large index bench/bench_ask.py --follow-ups built in DIR.
+Committed results: train/results/tune_followups.json (the run the rule was chosen on),
+tune_followups-now.json (rerun with the refitted answer model), tune_followups-scale.json (--workdir).
 """
 
 from __future__ import annotations
@@ -27,20 +30,15 @@ import json
 import random
 from pathlib import Path
 
-from rag.api import HISTORY_WEIGHT, NEEDS_CONTEXT_MARGIN, SURE_ALONE, answer_with, default_answerer, fuse_hits
-from rag.evaluation import (
-    build_index,
-    contains_any,
-    eval_settings,
-    first_correct,
-    load_dataset,
-    split_articles,
-    subject_pairs,
-)
-from rag.retrieval import Filters, Retriever
-from rag.rewrite import needs_context, with_context
+from rag.api import answer_with, default_answerer
+from rag.evaluation.datasets import load_dataset, split_articles, subject_pairs
+from rag.evaluation.metrics import contains_any, first_correct
+from rag.evaluation.run import build_index, eval_settings
+from rag.index.facade import Index
+from rag.retrieval.followups import HISTORY_WEIGHT, NEEDS_CONTEXT_MARGIN, SURE_ALONE, fuse_hits
+from rag.retrieval.hybrid import Filters, Retriever
+from rag.retrieval.rewrite import needs_context, with_context
 from rag.settings import Settings
-from rag.store import Index
 
 NEEDS_MARGINS = (0.0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 1.1)  # 1.1: always the history reading
 SELF_MARGINS = (-0.1, 0.0, 0.1, 0.2)

@@ -1,9 +1,12 @@
 """Tune the fusion weight on SQuAD and CoQA.
 
-Fusion: recall@5 / MRR@10 of hybrid retrieval for a grid of dense weights.
-(The answer/abstain decision is a fitted model now: bench/train_answer_model.py.)
+Fusion: recall@5 / MRR@10 of hybrid retrieval for a grid of dense weights; the weight chosen is
+DENSE_WEIGHT in rag/retrieval/hybrid.py (0.5).
+(The answer/abstain decision is a fitted model now: train/train_answer_model.py. The committed results file
+also holds an "abstention" grid written by this script's predecessor, bench/tune.py, for the thresholds
+that model replaced; this script no longer writes it.)
 
-Run: .venv/bin/python bench/tune.py [--limit 300] [--out bench/tune.json]
+Run: .venv/bin/python train/tune_fusion.py [--limit 300] [--out train/results/tune_fusion.json]
 """
 
 from __future__ import annotations
@@ -12,11 +15,13 @@ import argparse
 import json
 from pathlib import Path
 
-from rag.evaluation import Question, build_index, eval_settings, first_correct, load_dataset, select
-from rag.retrieval import Retriever
-from rag.rewrite import standalone
+from rag.evaluation.datasets import Question, load_dataset, select
+from rag.evaluation.metrics import first_correct
+from rag.evaluation.run import build_index, eval_settings
+from rag.index.facade import Index
+from rag.retrieval.hybrid import Retriever
+from rag.retrieval.rewrite import standalone
 from rag.settings import Settings
-from rag.store import Index
 
 WEIGHTS = [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]
 

@@ -39,8 +39,8 @@ import gradio as gr  # noqa: E402
 
 import rag  # noqa: E402
 import rag.api  # noqa: E402  (ask_stream: retrieval under the lock, generation outside it)
-from rag.answerers import ANSWERERS  # noqa: E402
-from rag.indexing import IndexReport, file_key, sync  # noqa: E402
+from rag.answer.registry import ANSWERERS  # noqa: E402
+from rag.index.sync import IndexReport, file_key, sync  # noqa: E402
 
 STREAM_WORDS = 3  # words per streamed update
 STREAM_DELAY = 0.03  # seconds between updates: fast, but visibly streaming
@@ -153,12 +153,12 @@ def ensure_index(settings: Settings) -> None:
             return
     except IndexEmptyError:
         pass
-    from rag.loaders import discover
+    from rag.ingest.loaders import discover
 
     corpus = Path(settings.corpus_dir)
     files = discover([corpus])[0] if corpus.exists() else []
     if not files:
-        from rag.demo import import_bbc
+        from rag.ingest.bbc_demo import import_bbc
 
         print(f"The index and {corpus} are empty: importing the BBC News demo articles…", flush=True)
         result = import_bbc(corpus)
@@ -446,7 +446,7 @@ class Chat:
 
 def default_min_confidence() -> float:
     """The answer model's calibrated threshold: the slider starts where `ask()` does."""
-    from rag.decision import load_model
+    from rag.answer.answer_model import load_model
 
     return round(load_model().min_confidence, 2)
 

@@ -14,7 +14,7 @@ from html import escape
 from typing import Any
 from urllib.parse import urlsplit
 
-from rag.answering import WEAK_CONFIDENCE
+from rag.answer.extractive import WEAK_CONFIDENCE
 from rag.prompts import WEAK_ANSWER
 from rag.schema import Document
 

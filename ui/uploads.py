@@ -15,7 +15,7 @@ import unicodedata
 from pathlib import Path
 
 from rag.errors import InputError
-from rag.loaders import SUPPORTED_SUFFIXES
+from rag.ingest.loaders import SUPPORTED_SUFFIXES
 from rag.settings import Settings
 
 UPLOADS = "uploads"

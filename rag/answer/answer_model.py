@@ -1,13 +1,13 @@
 """The answer model: which sentence to quote, and how likely it is to hold the answer.
 
-Two small fitted parts, both by ``bench/train_answer_model.py`` on the train half of the
+Two small fitted parts, both by ``train/train_answer_model.py`` on the train half of the
 articles (hard negatives included: questions whose article was left out of the index):
-a logistic regression over the sentence features of ``rag/evidence.py`` picks the
+a logistic regression over the sentence features of ``rag/answer/features.py`` picks the
 sentence to quote; gradient-boosted trees over that sentence's score and features
 decide how likely the answer is to be right (trees, because the decision depends on
 combinations: a high reader score means less when the question's names are missing),
 Platt-calibrated into ``Answer.confidence``. Inference is plain numpy over the small
-committed weights in ``rag/weights/answer_model.json`` (the command that reproduces
+committed weights in ``rag/answer/weights/answer_model.json`` (the command that reproduces
 them is in the file).
 """
 
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 MODEL_PATH = Path(__file__).parent / "weights" / "answer_model.json"
 

@@ -1,29 +1,26 @@
-"""Answerers turn retrieved hits into an ``Answer`` with verified citations.
+"""The default answerer, ``ExtractiveAnswerer``: no language model, every sentence a quote.
 
-The default ``ExtractiveAnswerer`` needs no LLM: it quotes the sentence of the
-retrieved chunks that the answer model (rag/decision.py over rag/evidence.py
-features) rates most likely to hold the answer, followed by its ``[n]``, or
-abstains below a calibrated confidence. Because every answer sentence *is* its
-quote, citations are exact by construction; ``verify_citations`` checks them
-against the stored documents anyway, as it does for the LLM answerers.
+It quotes the sentence of the retrieved chunks that the answer model (answer_model.py over
+features.py) rates most likely to hold the answer, followed by its ``[n]``, or abstains below a
+calibrated confidence. Because every answer sentence *is* its quote, citations are exact by
+construction; ``interface.verify_citations`` checks them against the stored documents anyway, as it
+does for the language-model answerers.
 """
 
 from __future__ import annotations
 
 import copy
 import math
-import re
 from collections import OrderedDict
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Protocol
 
 import numpy as np
 
-from .decision import AnswerModel, load_model
-from .evidence import Candidate, SentenceVectors, candidates, near_duplicate, question_terms
-from .prompts import NO_ANSWER
-from .schema import Answer, Citation, Document, Hit
+from ..schema import Answer, Citation, Hit
+from .answer_model import AnswerModel, load_model
+from .features import Candidate, SentenceVectors, candidates, near_duplicate, question_terms
+from .interface import abstain
 
 MAX_SENTENCES = 2
 # Rankings kept per answerer: retrieval's judge ranks a follow-up's lists and the answer then ranks the
@@ -32,33 +29,6 @@ MAX_SENTENCES = 2
 RANKINGS_KEPT = 16
 # Below this calibrated confidence an answer is more likely wrong than right: the UI and CLI mark it weak.
 WEAK_CONFIDENCE = 0.5
-_CITATION = re.compile(r"\[(\d+)\]")
-
-
-class Answerer(Protocol):
-    """Anything that answers from hits: extractive now, LLMs later."""
-
-    def run(self, question: str, hits: Sequence[Hit], context: str = "") -> Answer:
-        """``question`` as the user asked it; ``context``: words from earlier turns that
-        retrieval added to it (see rewrite.py)."""
-        ...
-
-
-class StreamingAnswerer(Answerer, Protocol):
-    """An answerer that yields its text as it is produced (language models, rag/generation.py).
-
-    ``stream`` yields pieces of the answer's text, each already verified, and returns the final
-    ``Answer``; ``history`` holds the earlier (question, answer) turns, for models that take them
-    as turns. ``rag.answerers.stream_answer`` gives every answerer this form.
-    """
-
-    def stream(
-        self, question: str, hits: Sequence[Hit], context: str = "", history: Sequence[tuple[str, str]] = ()
-    ) -> Generator[str, None, Answer]: ...
-
-
-def abstain(hits: Sequence[Hit] = ()) -> Answer:
-    return Answer(text=NO_ANSWER, citations=[], abstained=True, hits=list(hits))
 
 
 class ExtractiveAnswerer:
@@ -89,7 +59,7 @@ class ExtractiveAnswerer:
     def with_min_confidence(self, min_confidence: float) -> ExtractiveAnswerer:
         """The same answerer (caches shared) answering down to another confidence."""
         if not 0.0 <= min_confidence <= 1.0:
-            from .errors import InputError
+            from ..errors import InputError
 
             raise InputError("min_confidence must be between 0 and 1")
         other = copy.copy(self)
@@ -139,45 +109,6 @@ class ExtractiveAnswerer:
         ]
         text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
         return Answer(text=text, citations=citations, abstained=False, hits=list(hits), confidence=confidence)
-
-
-def verify_citations(answer: Answer, document: Callable[[str], Document]) -> Answer:
-    """Keep the citation contract: drop citations whose quote is not at its offsets,
-    renumber the rest, and abstain when nothing verifiable is left.
-
-    Only markers outside the quoted text are citation markers: a quoted sentence that
-    itself contains "[2]" (a footnote, a bracketed number) comes back unchanged.
-    """
-    if answer.abstained:
-        return answer
-    quoted = _quoted_regions(answer.text, [c.quote for c in answer.citations])
-    markers = [m for m in _CITATION.finditer(answer.text) if not any(a <= m.start() < b for a, b in quoted)]
-    used = {int(m.group(1)) for m in markers}
-    kept = [c for c in answer.citations if c.n in used and document(c.doc_id).text[c.start : c.end] == c.quote]
-    if not kept:
-        return abstain(answer.hits)
-    renumber = {c.n: n for n, c in enumerate(kept, start=1)}
-    parts, last = [], 0
-    for m in markers:
-        n = renumber.get(int(m.group(1)))
-        parts.append(answer.text[last : m.start()] + (f"[{n}]" if n else ""))
-        last = m.end()
-    text = "".join(parts) + answer.text[last:]
-    citations = [
-        Citation(renumber[c.n], c.doc_id, c.title, c.source, c.url, c.published, c.quote, c.start, c.end) for c in kept
-    ]
-    return Answer(text=" ".join(text.split()), citations=citations, abstained=False, hits=answer.hits)
-
-
-def _quoted_regions(text: str, quotes: Sequence[str]) -> list[tuple[int, int]]:
-    """Where the quotes stand in the answer text."""
-    regions = []
-    for quote in quotes:
-        at = text.find(quote) if quote else -1
-        while at >= 0:
-            regions.append((at, at + len(quote)))
-            at = text.find(quote, at + 1)
-    return regions
 
 
 def idf_from_counts(document_frequency: Callable[[str], int], total: int) -> Callable[[str], float]:

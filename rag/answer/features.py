@@ -1,7 +1,7 @@
 """The evidence for an answer, judged sentence by sentence.
 
 For every sentence of the retrieved passages this computes the features the
-answer model (``rag/decision.py``) scores: how much of the question it and its
+answer model (``rag/answer/answer_model.py``) scores: how much of the question it and its
 neighbours cover (idf-weighted), whether it names the question's rare names and
 numbers (a sentence about "Lucio Fontana" does not answer a question about
 "Isabeli Fontana"), whether it holds the kind of thing asked for (an amount for
@@ -21,16 +21,15 @@ from functools import lru_cache
 
 import numpy as np
 
-from .chunking import sentence_spans
-from .schema import Hit
-from .text import STOPWORDS, content_stems, stem, words
+from ..schema import Hit
+from ..text import STOPWORDS, content_stems, sentence_spans, stem, words
 
 # Sentences of the first EMBED_HITS passages are embedded (one batch) for question-sentence similarity;
-# the others fall back to their passage's similarity. Measured: the ablation of bench/train_answer_model.py.
+# the others fall back to their passage's similarity. Measured: the ablation of train/train_answer_model.py.
 EMBED_HITS = 3
 MAX_EMBED = 24  # at most this many sentences per question are embedded (latency)
-# The reader (rag/reader.py) reads the READ_MAX lexically most promising sentences of those passages.
-# Measured: bench/train_answer_model.py --reader-fold 1 (the "reader budget" table of its report).
+# The reader (rag/answer/reader.py) reads the READ_MAX lexically most promising sentences of those passages.
+# Measured: train/train_answer_model.py --reader-fold 1 (the "reader budget" table of its report).
 READ_MAX = 8
 CONTEXT_WEIGHT = 0.3  # earlier turns' words count, together at most CONTEXT_SHARE of the question's own
 CONTEXT_SHARE = 0.3

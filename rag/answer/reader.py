@@ -1,8 +1,8 @@
 """The reader: a small cross-encoder that reads a question with one sentence and says how likely
 the sentence answers it.
 
-It is the packaged all-MiniLM-L6-v2 fine-tuned by ``bench/train_reader.py`` on train articles only,
-exported to int8 ONNX and committed as ``rag/weights/reader-int8.onnx`` (the command is in that
+It is the packaged all-MiniLM-L6-v2 fine-tuned by ``train/train_reader.py`` on train articles only,
+exported to int8 ONNX and committed as ``rag/answer/weights/reader-int8.onnx`` (the command is in that
 script). Unlike question-sentence cosine, it sees both texts at once, so it can tell "how much did it
 cost" from a sentence that names the thing but no amount. Runs with onnxruntime and ``tokenizers``:
 no torch at query time.
@@ -21,20 +21,20 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ConfigError
-from .threads import pool
+from ..errors import ConfigError
+from ..threads import pool
 
 READER_PATH = Path(__file__).parent / "weights" / "reader-int8.onnx"
 MAX_LENGTH = 128  # question + sentence wordpieces, as trained
 # Wordpieces (question + sentence, summed over the sentences) read per question: the reader's cost grows
 # with them, and long sentences made ask() slow. Reading stops before the sentence that would pass this
-# (at least one is read). Measured: the "reader budget" table of bench/train_answer_model.py's report
+# (at least one is read). Measured: the "reader budget" table of train/train_answer_model.py's report
 # (300 loses nothing on train articles against no limit; 250 loses 0.7 points of selection).
 READ_TOKENS = 300
 # Each pair is its own onnxruntime call: the int8 model quantises its activations per call, so pairs read
 # together changed each other's scores (batches of 4: by up to 0.28; the reader's best sentence differed in
 # 13 of 300 readings). Single-threaded calls on WORKERS threads are also faster than batches of 4 on two
-# threads (16-23% less time). Measured on 2 cores: bench/bench_reader.py (bench/results-reader.json); the
+# threads (16-23% less time). Measured on 2 cores: bench/bench_reader.py (bench/results/bench_reader.json); the
 # cap of 4 is a guess for larger machines (a reading is 5-8 pairs).
 WORKERS = max(1, min(4, os.cpu_count() or 1))
 

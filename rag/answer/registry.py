@@ -11,12 +11,13 @@ import re
 import threading
 from collections.abc import Callable, Generator, Sequence
 
-from .answering import Answerer
-from .errors import ConfigError
-from .generation import Backend, GeneratingAnswerer, LlamaCppBackend, OpenAIBackend
-from .schema import Answer, Hit
-from .settings import Settings
-from .support import Embed
+from ..errors import ConfigError
+from ..llm.answerer import GeneratingAnswerer
+from ..llm.backends import Backend, LlamaCppBackend, OpenAIBackend
+from ..llm.verify import Embed
+from ..schema import Answer, Hit
+from ..settings import Settings
+from .interface import Answerer
 
 Factory = Callable[[Settings, Answerer, Embed | None], Answerer]
 _backends: dict[tuple[object, ...], Backend] = {}
@@ -46,7 +47,7 @@ def _extractive(settings: Settings, gate: Answerer, embed: Embed | None) -> Answ
 
 
 def _llamacpp(settings: Settings, gate: Answerer, embed: Embed | None) -> Answerer:
-    from .models import resolve
+    from ..llm.gguf_models import resolve
 
     path = resolve(settings.llm_model, settings)
     key = ("llamacpp", str(path), settings.llm_threads, settings.llm_context)

@@ -1,11 +1,11 @@
 """Sentence embeddings from the packaged all-MiniLM-L6-v2, offline, by one of three backends.
 
 ``torch`` runs the model through sentence-transformers; ``onnx`` and
-``onnx-int8`` run a local ONNX export of the same weights (``rag.onnx_export``)
+``onnx-int8`` run a local ONNX export of the same weights (``rag.embedding.onnx_export``)
 with onnxruntime, tokenising with ``tokenizers`` and pooling in numpy, so a
 process that only queries an ONNX index never imports torch. ``BACKENDS`` is the
 one place that maps a backend name to its class. Nothing here imports chromadb
-(``rag.vectors.ChromaEmbedding`` adapts an ``Embedder`` to it).
+(``rag.index.chroma_vectors.ChromaEmbedding`` adapts an ``Embedder`` to it).
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .errors import ConfigError
-from .offline import go_offline
+from ..errors import ConfigError
+from ..offline import go_offline
 
-# The model's window in wordpieces (sentence_bert_config.json max_seq_length); chunks fit it (rag.chunking).
+# The model's window in wordpieces (sentence_bert_config.json max_seq_length); chunks fit it (rag.ingest.chunking).
 MAX_LENGTH = 256
 
 
@@ -46,7 +46,7 @@ class Embedder:
 
     @functools.cached_property
     def digest(self) -> str:
-        from .modelfiles import model_digest
+        from .model_hash import model_digest
 
         return model_digest(self.model_path, self.cache_dir)
 
@@ -183,7 +183,7 @@ BACKENDS: dict[str, Callable[..., Embedder]] = {
     "onnx": OnnxEmbedder,
     "onnx-int8": OnnxInt8Embedder,
 }
-# For new indexes; an existing index keeps the backend it was built with (see rag.store.choose_backend).
+# For new indexes; an existing index keeps the backend it was built with (see rag.index.facade.choose_backend).
 # The fastest backend that loses at most 0.5 points of recall@5 (bench/benchmarks-notes.md): indexing the
 # BBC demo (8,526 chunks) took 256 s with onnx-int8, 335 s with onnx (bench/bench_index.py); hybrid recall@5
 # 0.9465 vs 0.949 on 2,000 SQuAD questions, 0.9463 for both on 1,497 CoQA turns (bench/bench_eval_backends.py).

@@ -55,7 +55,7 @@ def _atomic(target: Path, write) -> None:  # type: ignore[no-untyped-def]
 
 def _export(model_path: str, out: Path) -> None:
     """Trace the transformer to ONNX; pooling and normalisation stay in numpy (rag.embedding)."""
-    from .offline import go_offline
+    from ..offline import go_offline
 
     go_offline()
     import torch

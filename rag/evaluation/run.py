@@ -10,131 +10,28 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
-import re
 import shutil
-import string
 import sys
 import time
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
-from .rewrite import standalone
-from .schema import Answer
-from .settings import Settings
-from .store import Index
+from ..errors import InputError
+from ..index.facade import Index
+from ..retrieval.rewrite import standalone
+from ..schema import Answer
+from ..settings import Settings
+from .datasets import Dataset, Question, article_pool, choose_left_out, load_dataset, select, subject_pairs, without
+from .metrics import answer_metrics, contains_any, first_correct, rate, retrieval_metrics
 
 MODES = ("dense", "bm25", "hybrid")
 
 
-@dataclass(frozen=True)
-class Question:
-    qid: str
-    text: str
-    article: str  # doc_id of the article holding the answer
-    answers: tuple[str, ...]  # gold answers, for answer metrics
-    evidence: tuple[str, ...]  # strings whose presence in a chunk makes it a correct hit
-    history: tuple[tuple[str, str], ...] = ()
-    answerable: bool = True
-
-
-@dataclass
-class Dataset:
-    name: str
-    articles: dict[str, tuple[str, str]] = field(default_factory=dict)  # doc_id -> (title, text)
-    questions: list[Question] = field(default_factory=list)
-
-
-def load_dataset(path: Path) -> Dataset:
-    """SQuAD v1/v2 (``data[].paragraphs[].qas``) or CoQA (``data[].story``)."""
-    try:
-        raw = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InputError(f"cannot read dataset {path}: {exc}") from exc
-    data = raw.get("data") if isinstance(raw, dict) else None
-    if not isinstance(data, list) or not data:
-        raise InputError(f"{path}: expected a SQuAD or CoQA JSON file with a 'data' list")
-    if "paragraphs" in data[0]:
-        return _squad(Path(path).stem, data)
-    if "story" in data[0]:
-        return _coqa(Path(path).stem, data)
-    raise InputError(f"{path}: neither SQuAD (paragraphs) nor CoQA (story) format")
-
-
-def _squad(name: str, data: list[dict[str, Any]]) -> Dataset:
-    ds = Dataset(name)
-    for article in data:
-        title = str(article.get("title", "")).replace("_", " ")
-        doc_id = f"{name}/{title}"
-        ds.articles[doc_id] = (title, "\n\n".join(p["context"] for p in article["paragraphs"]))
-        for paragraph in article["paragraphs"]:
-            for qa in paragraph["qas"]:
-                golds = tuple(dict.fromkeys(a["text"] for a in qa.get("answers", []) if a["text"].strip()))
-                impossible = bool(qa.get("is_impossible")) or not golds
-                ds.questions.append(
-                    Question(str(qa["id"]), qa["question"], doc_id, golds, golds, answerable=not impossible)
-                )
-    return ds
-
-
-def _coqa(name: str, data: list[dict[str, Any]]) -> Dataset:
-    ds = Dataset(name)
-    for story in data:
-        doc_id = f"{name}/{story.get('id') or story.get('filename')}"
-        text = story["story"]
-        first = text.strip().split("\n", 1)[0]
-        ds.articles[doc_id] = (first[:120], text)
-        history: list[tuple[str, str]] = []
-        extra = story.get("additional_answers") or {}
-        for i, (q, a) in enumerate(zip(story["questions"], story["answers"], strict=False)):
-            alternatives = [a] + [alt[i] for alt in extra.values() if i < len(alt)]
-            golds = tuple(dict.fromkeys(x["input_text"].strip() for x in alternatives if x["input_text"].strip()))
-            spans = [x.get("span_text", "").strip() for x in alternatives]
-            evidence = tuple(dict.fromkeys([g for g in golds if _norm(g) in _norm(text)] + [s for s in spans if s]))
-            answerable = golds[0].lower().rstrip(".") != "unknown"
-            ds.questions.append(
-                Question(f"{doc_id}#{q['turn_id']}", q["input_text"], doc_id, golds, evidence, tuple(history),
-                         answerable)
-            )
-            history.append((q["input_text"], a["input_text"]))
-    return ds
-
-
-# --------------------------------------------------------------------------- metrics
-
-
-def _norm(text: str) -> str:
-    """SQuAD's answer normalisation: lower case, no punctuation, articles or extra space."""
-    text = text.lower()
-    text = "".join(ch for ch in text if ch not in string.punctuation)
-    text = re.sub(r"\b(a|an|the)\b", " ", text)
-    return " ".join(text.split())
-
-
-def token_f1(prediction: str, gold: str) -> float:
-    p, g = _norm(prediction).split(), _norm(gold).split()
-    common = sum((Counter(p) & Counter(g)).values())
-    if not p or not g or common == 0:
-        return float(p == g)
-    precision, recall = common / len(p), common / len(g)
-    return 2 * precision * recall / (precision + recall)
-
-
-def contains_any(text: str, golds: Sequence[str]) -> bool:
-    body = _norm(text)
-    return any(_norm(g) and _norm(g) in body for g in golds)
-
-
-# --------------------------------------------------------------------------- running
-
-
 def eval_settings(base: Settings, dataset_path: Path, dataset: Dataset) -> Settings:
     digest = hashlib.sha256(Path(dataset_path).read_bytes()).hexdigest()[:16]
-    from .embedding import DEFAULT_BACKEND
+    from ..embedding.embedders import DEFAULT_BACKEND
 
     backend = base.embed_backend or DEFAULT_BACKEND  # one cached index per embedding backend
     tag = f"{digest}-{base.chunk_tokens}-{base.chunk_overlap}-{backend}"
@@ -145,7 +42,7 @@ def eval_settings(base: Settings, dataset_path: Path, dataset: Dataset) -> Setti
 
 def build_index(settings: Settings, dataset: Dataset, progress: bool) -> None:
     """Index the dataset's articles once; later runs find them unchanged."""
-    from .indexing import sync
+    from ..index.sync import sync
 
     corpus = settings.corpus_dir
     corpus.mkdir(parents=True, exist_ok=True)
@@ -156,41 +53,6 @@ def build_index(settings: Settings, dataset: Dataset, progress: bool) -> None:
     if not target.exists() or target.read_text(encoding="utf-8") != payload:
         target.write_text(payload, encoding="utf-8")
     sync(settings, progress=progress)
-
-
-# Seed of the one train/test split by article. Everything fitted (bench/train_answer_model.py) sees only
-# "train" articles; every reported number is on "test" articles.
-SPLIT_SEED = 8
-SPLITS = ("all", "train", "test")
-
-
-def split_articles(article_ids: Sequence[str], seed: int = SPLIT_SEED) -> tuple[list[str], list[str]]:
-    """Half of the articles for fitting, half for measuring: split by article, never by question."""
-    ids = sorted(article_ids)
-    random.Random(seed).shuffle(ids)
-    half = len(ids) // 2
-    return sorted(ids[:half]), sorted(ids[half:])
-
-
-def article_pool(dataset: Dataset, articles: str) -> list[str]:
-    if articles not in SPLITS:
-        raise InputError(f"articles must be one of {', '.join(SPLITS)}")
-    if articles == "all":
-        return sorted(dataset.articles)
-    train, test = split_articles(list(dataset.articles))
-    return train if articles == "train" else test
-
-
-def choose_left_out(pool: Sequence[str], n: int, seed: int) -> list[str]:
-    """``n`` articles of ``pool`` (seeded) to keep out of the index: their questions become hard negatives."""
-    if not 0 <= n < len(pool) or (n and len(pool) < 2):
-        raise InputError(f"--leave-out must be from 0 to {len(pool) - 1} (articles to choose from: {len(pool)})")
-    return sorted(random.Random(seed).sample(sorted(pool), n))
-
-
-def without(dataset: Dataset, left_out: Sequence[str]) -> Dataset:
-    gone = set(left_out)
-    return Dataset(dataset.name, {i: a for i, a in dataset.articles.items() if i not in gone}, dataset.questions)
 
 
 def leave_out_index(full: Settings, dataset: Dataset, left_out: Sequence[str], progress: bool) -> Settings:
@@ -208,16 +70,6 @@ def leave_out_index(full: Settings, dataset: Dataset, left_out: Sequence[str], p
         partial.rename(settings.index_dir)
     build_index(settings, without(dataset, left_out), progress)
     return settings
-
-
-def select(questions: list[Question], turns: str, limit: int | None) -> list[Question]:
-    if turns == "first":
-        questions = [q for q in questions if not q.history]
-    elif turns == "later":
-        questions = [q for q in questions if q.history]
-    if limit and limit < len(questions):
-        questions = random.Random(0).sample(questions, limit)
-    return questions
 
 
 def evaluate(
@@ -246,8 +98,9 @@ def evaluate(
     """
     from tqdm import tqdm
 
-    from .api import answer_with, default_answerer, retrieve
-    from .retrieval import Filters, Retriever
+    from ..api import answer_with, default_answerer
+    from ..retrieval.followups import retrieve
+    from ..retrieval.hybrid import Filters, Retriever
 
     show = sys.stderr.isatty() if progress is None else progress
     dataset = load_dataset(dataset_path)
@@ -302,11 +155,11 @@ def evaluate(
         "seed": seed,
     }
     if any(ranks.values()):
-        report["retrieval"] = {m: _retrieval_metrics(r) for m, r in ranks.items()}
-    report["answers"] = _answer_metrics(answers)
+        report["retrieval"] = {m: retrieval_metrics(r) for m, r in ranks.items()}
+    report["answers"] = answer_metrics(answers)
     if left_out:
         hard = [a for q, a, _ in answers if q.article in gone]
-        report["answers"]["answered_left_out"] = _rate(sum(not a.abstained for a in hard), len(hard))
+        report["answers"]["answered_left_out"] = rate(sum(not a.abstained for a in hard), len(hard))
     return report
 
 
@@ -327,8 +180,8 @@ def change_of_subject(
     """
     from tqdm import tqdm
 
-    from .api import answer_with, default_answerer
-    from .retrieval import Filters, Retriever
+    from ..api import answer_with, default_answerer
+    from ..retrieval.hybrid import Filters, Retriever
 
     show = sys.stderr.isatty() if progress is None else progress
     dataset = load_dataset(dataset_path)
@@ -358,90 +211,7 @@ def change_of_subject(
         "articles": articles,
         "pairs": n,
         "seed": seed,
-        "history_used": _rate(rewritten, n),
-        **{label: {"recall@5": _rate(sum(r for r, _ in rs), n), "contains_gold": _rate(sum(c for _, c in rs), n)}
+        "history_used": rate(rewritten, n),
+        **{label: {"recall@5": rate(sum(r for r, _ in rs), n), "contains_gold": rate(sum(c for _, c in rs), n)}
            for label, rs in rows.items()},
     }
-
-
-def subject_pairs(dataset: Dataset, articles: str, limit: int | None, seed: int) -> list[tuple[Question, Question]]:
-    """Seeded (first, second) pairs of answerable first turns from different articles of one half."""
-    pool = set(article_pool(dataset, articles))
-    firsts = [q for q in dataset.questions if q.article in pool and not q.history and q.answerable]
-    rng = random.Random(seed)
-    rng.shuffle(firsts)
-    pairs: list[tuple[Question, Question]] = []
-    for second in firsts:
-        others = [q for q in firsts if q.article != second.article]
-        if others:
-            pairs.append((rng.choice(others), second))
-        if limit and len(pairs) >= limit:
-            break
-    return pairs
-
-
-def first_correct(hits: Sequence[Any], q: Question) -> int | None:
-    for rank, hit in enumerate(hits, start=1):
-        if hit.doc_id == q.article and contains_any(hit.text, q.evidence):
-            return rank
-    return None
-
-
-def _retrieval_metrics(ranks: list[int | None]) -> dict[str, float]:
-    n = len(ranks) or 1
-    return {
-        "recall@1": round(sum(1 for r in ranks if r and r <= 1) / n, 4),
-        "recall@5": round(sum(1 for r in ranks if r and r <= 5) / n, 4),
-        "recall@10": round(sum(1 for r in ranks if r and r <= 10) / n, 4),
-        "mrr@10": round(sum(1 / r for r in ranks if r) / n, 4),
-    }
-
-
-def _answer_metrics(results: list[tuple[Question, Answer, float]]) -> dict[str, Any]:
-    answerable = [(q, a) for q, a, _ in results if q.answerable]
-    unanswerable = [(q, a) for q, a, _ in results if not q.answerable]
-    given = [(q, a) for q, a in answerable if not a.abstained]
-    citations = [(q, c) for q, a in given for c in a.citations]
-    latencies = sorted(t for _, _, t in results)
-    out: dict[str, Any] = {
-        "answerable": len(answerable),
-        "abstained_on_answerable": _rate(sum(a.abstained for _, a in answerable), len(answerable)),
-        "contains_gold": _rate(sum(contains_any(a.text, q.answers) for q, a in answerable), len(answerable)),
-        "contains_gold_when_answered": _rate(sum(contains_any(a.text, q.answers) for q, a in given), len(given)),
-        "token_f1": round(sum(max(token_f1(_strip(a.text), g) for g in q.answers) for q, a in answerable)
-                          / max(1, len(answerable)), 4),
-        "citation_precision": _rate(sum(contains_any(c.quote, q.answers) for q, c in citations), len(citations)),
-        "citations": len(citations),
-        "unanswerable": len(unanswerable),
-        "answered_unanswerable": _rate(sum(not a.abstained for _, a in unanswerable), len(unanswerable)),
-        "mean_confidence_answered": round(sum(a.confidence for _, a in given) / len(given), 4) if given else None,
-        "latency_p50_ms": round(1000 * latencies[len(latencies) // 2], 1) if latencies else None,
-    }
-    return out
-
-
-def _strip(text: str) -> str:
-    return re.sub(r"\s*\[\d+\]", "", text)
-
-
-def _rate(part: int, whole: int) -> float | None:
-    return round(part / whole, 4) if whole else None
-
-
-def format_report(report: dict[str, Any]) -> str:
-    lines = [f"{report['dataset']} ({report['questions']} questions, turns={report['turns']}, "
-             f"rewrite={report['rewrite']}, articles={report['articles']}) against an index of "
-             f"{report['articles_indexed']} articles from {report['index_of']}"]
-    if report["left_out"]:
-        lines.append(f"left out of the index (seed {report['seed']}): {len(report['left_out'])} articles, "
-                     f"{report['answers']['unanswerable']} of their questions asked")
-    if "retrieval" in report:
-        lines.append(f"{'retrieval':<10}{'R@1':>8}{'R@5':>8}{'R@10':>8}{'MRR@10':>8}")
-        for mode, m in report["retrieval"].items():
-            lines.append(f"{mode:<10}{m['recall@1']:>8.3f}{m['recall@5']:>8.3f}{m['recall@10']:>8.3f}"
-                         f"{m['mrr@10']:>8.3f}")
-    a = report["answers"]
-    lines.append("answers: " + ", ".join(f"{k}={v}" for k, v in a.items()))
-    lines.append(f"false abstention (answerable, article indexed): {a['abstained_on_answerable']}; "
-                 f"false answers (article not indexed): {a['answered_unanswerable']}")
-    return "\n".join(lines)

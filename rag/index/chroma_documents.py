@@ -3,7 +3,7 @@
 Chroma holds the source of truth: each document's full text (what citations are checked
 against), its metadata, its content hash (what makes indexing incremental) and the character
 spans of its chunks. With a Chroma server every app instance shares it; the local SQLite file
-(docstore.py) is only a cache built from it. A change counter ``seq`` in a small state
+(local_cache.py) is only a cache built from it. A change counter ``seq`` in a small state
 collection goes up with every committed write, and each document records the ``seq`` that
 wrote it, so a reader learns with one request whether its cache is current and then fetches
 only what changed.
@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .errors import IndexEmptyError
-from .schema import Chunk, Document
+from ..errors import IndexEmptyError
+from ..schema import Chunk, Document
 
 DOCUMENTS = "news_documents"
 STATE = "news_state"

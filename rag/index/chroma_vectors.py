@@ -18,10 +18,10 @@ from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from chromadb.config import Settings as ChromaSettings
 from chromadb.utils.embedding_functions import register_embedding_function
 
-from .embedding import Embedder, get_embedder
-from .errors import IndexMismatchError, StoreUnavailableError
-from .schema import Chunk, Document
-from .settings import Settings
+from ..embedding.embedders import Embedder, get_embedder
+from ..errors import IndexMismatchError, StoreUnavailableError
+from ..schema import Chunk, Document
+from ..settings import Settings
 
 COLLECTION = "news_chunks"
 

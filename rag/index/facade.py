@@ -1,35 +1,34 @@
 """The index: Chroma (local or a server) and this instance's cache, opened together.
 
-Chroma holds everything answers depend on: chunk vectors (vectors.py) and the documents
-with their chunk spans and a change counter (catalog.py). ``RAG_INDEX_DIR`` holds
-``docs.sqlite``, the cache with the BM25 index (docstore.py), ``write.lock`` and, without a
-Chroma server, the embedded store ``chroma/``. Embedded or on a server, it is one code path.
+Chroma holds everything answers depend on: chunk vectors (chroma_vectors.py) and the documents
+with their chunk spans and a change counter (chroma_documents.py). ``RAG_INDEX_DIR`` holds
+``docs.sqlite``, the local cache with the BM25 index (local_cache.py), ``write.lock`` (locks.py)
+and, without a Chroma server, the embedded store ``chroma/``. Embedded or on a server, it is one
+code path.
 """
 
 from __future__ import annotations
 
-import fcntl
-import os
 import sqlite3
 import threading
 import time
 from collections.abc import Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .catalog import Catalog, StoredDocument
-from .chunking import Chunker, ChunkerConfig
-from .embedding import BACKENDS, DEFAULT_BACKEND, Embedder, get_embedder
-from .errors import IndexEmptyError, IndexLockedError, IndexMismatchError
-from .offline import go_offline
-from .schema import Chunk, Document
-from .settings import Settings
+from ..embedding.embedders import BACKENDS, DEFAULT_BACKEND, Embedder, get_embedder
+from ..errors import IndexEmptyError, IndexMismatchError
+from ..ingest.chunking import Chunker, ChunkerConfig
+from ..offline import go_offline
+from ..schema import Chunk, Document
+from ..settings import Settings
+from .chroma_documents import Catalog, StoredDocument
 
 if TYPE_CHECKING:
-    from .vectors import VectorStore
+    from .chroma_vectors import VectorStore
 
 COPY_BATCH = 1000  # vectors read from Chroma per request when the cache lacks them
 
@@ -39,9 +38,9 @@ COPY_BATCH = 1000  # vectors read from Chroma per request when the cache lacks t
 # python bench/bench_exact.py (docs/benchmarks.md): exact p95 2.7 ms at 10k chunks and 5.5 ms at 30k
 # (HNSW 3.8 / 4.2 ms, and it misses 3% of the 30 nearest), loading the vectors 0.1 / 0.36 s once per
 # process; at 100k exact search takes 18 ms and loading 1 s, so larger indexes use Chroma's HNSW.
-# Those exact times were with BLAS's threaded product. With numpy's own loop (rag.docstore.similarities)
+# Those exact times were with BLAS's threaded product. With numpy's own loop (rag.index.local_cache.similarities)
 # exact search takes p95 4.5 ms at 11k and 11.7 ms at 30k against HNSW's 4.0 / 4.3 ms (recall of the
-# exact 30: 0.99 / 0.98; bench/results-exact-numpy-loop.json). Kept at 30k: 6-7 ms more per search at
+# exact 30: 0.99 / 0.98; bench/results/bench_exact-numpy-loop.json). Kept at 30k: 6-7 ms more per search at
 # the limit leaves ask() far under its p95 target (87 ms at 30,167 chunks with HNSW, bench/bench_scale.py),
 # and a cold reader still skips Chroma's import.
 EXACT_SEARCH_MAX_CHUNKS = 30_000
@@ -57,7 +56,7 @@ class Index:
 
     def __init__(self, settings: Settings, *, create: bool = False) -> None:
         go_offline()
-        from .docstore import DocStore
+        from .local_cache import LocalCache
 
         self.settings = settings
         self.dir = Path(settings.index_dir)
@@ -67,7 +66,7 @@ class Index:
             raise IndexEmptyError()
         self.dir.mkdir(parents=True, exist_ok=True)
         self.chunker_config = ChunkerConfig(settings.chunk_tokens, settings.chunk_overlap)
-        self.docs = DocStore(self.dir / "docs.sqlite")
+        self.docs = LocalCache(self.dir / "docs.sqlite")
         self._catalog: Catalog | None = None
         self._vectors: VectorStore | None = None
         cached = self.docs.fingerprint()
@@ -95,12 +94,12 @@ class Index:
     def _open_chroma(self, *, create: bool) -> None:
         """Open the Chroma store, bring the cache up to date with it (vectors included) and check that
         the model and chunker are the ones it was built with."""
-        from .docstore import DocStore
-        from .vectors import ChromaEmbedding, VectorStore, chroma_client, stored_fingerprint
+        from .chroma_vectors import ChromaEmbedding, VectorStore, chroma_client, stored_fingerprint
+        from .local_cache import LocalCache
 
         db = str(self.docs.path)
         seen = _seen_generation.get(db)
-        if self.local and seen is not None and seen != self.docs.generation() != DocStore.written_here.get(db):
+        if self.local and seen is not None and seen != self.docs.generation() != LocalCache.written_here.get(db):
             _forget_chroma_clients()  # another process wrote the index: Chroma's in-process cache is stale
         client = chroma_client(self.settings)
         self._catalog = Catalog(client, create=create)
@@ -240,35 +239,6 @@ def _forget_chroma_clients() -> None:
     SharedSystemClient.clear_system_cache()
 
 
-class WriteLock:
-    """The single-writer lock of an index; the OS drops it if the process dies."""
-
-    def __init__(self, index_dir: Path) -> None:
-        self.path = Path(index_dir) / "write.lock"
-        self._handle: IO[str] | None = None
-
-    def __enter__(self) -> WriteLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path, "a+")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            handle.close()
-            raise IndexLockedError(
-                f"another process is writing to the index at {self.path.parent}; try again when it is done"
-            ) from exc
-        handle.truncate(0)
-        handle.write(f"{os.getpid()}\n")
-        handle.flush()
-        self._handle = handle
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._handle is not None:
-            self._handle.close()
-            self._handle = None
-
-
 def wipe(settings: Settings) -> None:
     """Empty the index for a rebuild. Call with the ``WriteLock`` and the ``Lease`` held.
 
@@ -279,10 +249,10 @@ def wipe(settings: Settings) -> None:
     """
     directory = Path(settings.index_dir)
     if (directory / "docs.sqlite").exists():
-        from .docstore import DocStore
+        from .local_cache import LocalCache
 
         try:
-            docs = DocStore(directory / "docs.sqlite")
+            docs = LocalCache(directory / "docs.sqlite")
             try:
                 docs.clear()
             finally:
@@ -290,8 +260,8 @@ def wipe(settings: Settings) -> None:
         except sqlite3.DatabaseError:  # a damaged file is what a rebuild is for
             for name in ("docs.sqlite", "docs.sqlite-wal", "docs.sqlite-shm"):
                 (directory / name).unlink(missing_ok=True)
-    from .catalog import DOCUMENTS, bump
-    from .vectors import COLLECTION, chroma_client, is_local
+    from .chroma_documents import DOCUMENTS, bump
+    from .chroma_vectors import COLLECTION, chroma_client, is_local
 
     if is_local(settings) and not (directory / "chroma").exists():
         return

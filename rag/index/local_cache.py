@@ -1,12 +1,12 @@
 """The local cache of the index: documents, chunk offsets and a BM25 index in SQLite.
 
-Chroma holds the truth (catalog.py: texts, hashes, chunk spans); this file is a copy of it
+Chroma holds the truth (chroma_documents.py: texts, hashes, chunk spans); this file is a copy of it
 built by ``Index.refresh`` and kept current by comparing Chroma's change counter with the
 one recorded here, so it can always be deleted and rebuilt. It exists because Chroma's
 local and single-node modes have no lexical index: the FTS5 index of the chunks is
 updated in the same transaction as the documents, so lexical search never drifts from
 the cached text. Each chunk's vector is copied here too, so a small index is searched
-exactly without opening Chroma (``nearest``; see ``rag.store.EXACT_SEARCH_MAX_CHUNKS``).
+exactly without opening Chroma (``nearest``; see ``rag.index.facade.EXACT_SEARCH_MAX_CHUNKS``).
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .catalog import StoredDocument
-from .errors import DocumentNotFoundError
-from .schema import Chunk, Document
+from ..errors import DocumentNotFoundError
+from ..schema import Chunk, Document
+from .chroma_documents import StoredDocument
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -50,7 +50,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     start INTEGER NOT NULL,
     "end" INTEGER NOT NULL,
     text TEXT NOT NULL,
-    vector BLOB  -- float32, a copy of the chunk's vector in Chroma (rag.store.EXACT_SEARCH_MAX_CHUNKS)
+    vector BLOB  -- float32, a copy of the chunk's vector in Chroma (rag.index.facade.EXACT_SEARCH_MAX_CHUNKS)
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
@@ -112,7 +112,7 @@ class _Matrix:
     sources: np.ndarray  # str
 
 
-class DocStore:
+class LocalCache:
     """One SQLite file; each thread gets its own connection, so readers in many threads
     (the UI's workers) never share a cursor or a transaction."""
 
@@ -377,7 +377,7 @@ class DocStore:
     def _changed(self) -> None:
         """Call inside a write transaction."""
         self.conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
-        DocStore.written_here[str(self.path)] = self.generation()
+        LocalCache.written_here[str(self.path)] = self.generation()
 
     def chunk_count(self) -> int:
         """Chunks in the cache, counted once per generation (a count reads a whole table: 2.6 ms at 100k)."""
@@ -469,7 +469,7 @@ class DocStore:
             self.conn.execute("INSERT OR REPLACE INTO synced VALUES ('fingerprint', ?)", (value,))
 
     def file_memos(self) -> dict[str, tuple[str, list[list[str]]]]:
-        """What each corpus file parsed into when last read, with the stamp it had (see rag.indexing)."""
+        """What each corpus file parsed into when last read, with the stamp it had (see rag.index.sync)."""
         rows = self.conn.execute("SELECT key, stamp, docs FROM files")
         return {key: (stamp, json.loads(docs)) for key, stamp, docs in rows}
 

@@ -1,4 +1,5 @@
-"""One writer at a time, across machines: a lease record in the Chroma store.
+"""One writer at a time: ``WriteLock`` on this machine (a file lock), ``Lease`` across machines
+(a lease record in the Chroma store).
 
 A file lock only works on one machine; instances sharing a Chroma server need the lock where
 the data is. Taking the lease is ``add`` of a fixed id (Chroma keeps the first record with an
@@ -13,18 +14,48 @@ both take it. Clocks of the machines must agree to within a few seconds.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import socket
 import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from .catalog import placeholder_vector, state_collection
-from .errors import IndexLockedError
+from ..errors import IndexLockedError
+from .chroma_documents import placeholder_vector, state_collection
 
 LEASE = "writer-lease"
+
+
+class WriteLock:
+    """The single-writer lock of an index; the OS drops it if the process dies."""
+
+    def __init__(self, index_dir: Path) -> None:
+        self.path = Path(index_dir) / "write.lock"
+        self._handle: IO[str] | None = None
+
+    def __enter__(self) -> WriteLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path, "a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            handle.close()
+            raise IndexLockedError(
+                f"another process is writing to the index at {self.path.parent}; try again when it is done"
+            ) from exc
+        handle.truncate(0)
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        self._handle = handle
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
 
 
 def _machine() -> str:

@@ -27,12 +27,12 @@ from typing import Any
 
 import numpy as np
 
-from .lease import Lease
-from .loaders import FileError, describe, discover, load_file
-from .schema import Chunk, Document
-from .settings import Settings
-from .store import Index, WriteLock, wipe
-from .vectors import chroma_client
+from ..ingest.loaders import FileError, describe, discover, load_file
+from ..schema import Chunk, Document
+from ..settings import Settings
+from .chroma_vectors import chroma_client
+from .facade import Index, wipe
+from .locks import Lease, WriteLock
 
 
 @dataclass
@@ -278,7 +278,8 @@ def parser_version() -> str:
     """Our loader code and the parsers it calls: a new version reads every file again."""
     from importlib.metadata import version
 
-    from . import loaders, schema
+    from .. import schema
+    from ..ingest import loaders
 
     parts = [Path(m.__file__ or "").read_bytes() for m in (loaders, schema)]
     parsers = ("trafilatura", "feedparser", "lxml", "charset-normalizer")

@@ -13,22 +13,14 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from .offline import seed_tiktoken_cache
-from .schema import Chunk, Document
+from ..offline import seed_tiktoken_cache
+from ..schema import Chunk, Document
+from ..text import sentence_spans, strip_span
 
 # Room for [CLS] and [SEP] inside the model's 256-position window.
 MODEL_WINDOW = 256
 _WORDPIECE_LIMIT = MODEL_WINDOW - 2
 
-# A sentence ends at . ! ? … (then closing quotes/brackets and a space, checked for what follows),
-# or at the full stops of scripts written without spaces (。！？ and kin), where nothing need follow.
-_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*\s+|[。！？｡؟।۔]+[」』”’\"')）\]]*\s*")
-_OPENERS = "\"'“‘([「『（"
-_ABBREVIATIONS = {
-    "mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "gen", "sen", "rep", "gov", "lt", "col",
-    "capt", "sgt", "vs", "etc", "no", "inc", "co", "corp", "ltd", "mt", "ft", "jan", "feb", "aug",
-    "sept", "oct", "nov", "dec", "u.s", "u.k", "u.n", "e.g", "i.e", "a.m", "p.m",
-}  # fmt: skip
 _WORD = re.compile(r"\S+")
 
 
@@ -58,45 +50,6 @@ def _wordpiece(model_path: str):  # type: ignore[no-untyped-def]
     tokenizer.no_truncation()
     tokenizer.no_padding()
     return tokenizer
-
-
-def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-    """Sentence (start, end) offsets in ``text[start:end]``, whitespace trimmed.
-
-    Line breaks always end a sentence (headlines, paragraphs); inside a line a
-    sentence ends at . ! ? followed by a capital, a digit or a letter of a script
-    without case, unless the word is a known abbreviation or a single initial;
-    and at 。！？ and the like, whatever follows.
-    """
-    end = len(text) if end is None else end
-    spans: list[tuple[int, int]] = []
-    for line in re.finditer(r"[^\n]+", text[start:end]):
-        base = start + line.start()
-        segment = line.group()
-        cut = 0
-        for match in _BOUNDARY.finditer(segment):
-            if match.end() >= len(segment):
-                break
-            if match.group()[0] in ".!?…":
-                following = segment[match.end() :].lstrip(_OPENERS)[:1]
-                if not following or not (following.isdigit() or (following.isalpha() and not following.islower())):
-                    continue
-                before = segment[cut : match.start()]
-                word = before.rsplit(None, 1)[-1] if before.strip() else ""
-                if word.lower().rstrip(".") in _ABBREVIATIONS or (len(word) == 1 and word.isupper()):
-                    continue
-            spans.append((base + cut, base + match.end()))
-            cut = match.end()
-        spans.append((base + cut, base + len(segment)))
-    return [_trim(text, s, e) for s, e in spans if text[s:e].strip()]
-
-
-def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
 
 
 class Chunker:
@@ -201,4 +154,4 @@ def _halves(text: str, start: int, end: int) -> list[tuple[int, int]]:
         spaces = [m.start() for m in re.finditer(r"\s", text[start:end])]
         cut = start + min(spaces, key=lambda i: abs(start + i - middle)) if spaces else middle
         cut = cut if start < cut < end else middle
-    return [part for part in (_trim(text, start, cut), _trim(text, cut, end)) if part[0] < part[1]]
+    return [part for part in (strip_span(text, start, cut), strip_span(text, cut, end)) if part[0] < part[1]]

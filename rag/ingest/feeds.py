@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
-from .errors import FetchError, LoadError
+from ..errors import FetchError, LoadError
+from ..schema import Document
 from .loaders import FileError, feed_entry_document, html_document
-from .schema import Document
 
 USER_AGENT = "news-rag/0.1 (+offline-first news Q&A)"
 MAX_BYTES = 10 * 1024 * 1024

@@ -23,8 +23,8 @@ from time import struct_time
 from typing import Any
 from urllib.parse import urlparse
 
-from .errors import LoadError
-from .schema import Document
+from ..errors import LoadError
+from ..schema import Document
 
 TEXT_SUFFIXES = {".txt", ".text"}
 MARKDOWN_SUFFIXES = {".md", ".markdown"}

@@ -13,8 +13,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ConfigError, ModelError
-from .settings import Settings
+from ..errors import ConfigError, ModelError
+from ..settings import Settings
 
 
 @dataclass(frozen=True)

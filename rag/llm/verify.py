@@ -17,12 +17,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .chunking import _ABBREVIATIONS, sentence_spans  # the chunker's abbreviation list: one list, not two
-from .prompts import NO_ANSWER
-from .schema import Hit
-from .text import content_stems
+from ..prompts import NO_ANSWER
+from ..schema import Hit
+from ..text import ABBREVIATIONS, content_stems, sentence_spans
 
-# Measured with `python bench/measure_support.py --per-split 60` (bench/results-support.json): claims built from
+# Measured with `python train/measure_support.py --per-split 60` (train/results/measure_support.json): claims built from
 # SQuAD questions + gold answers, scored against the answer's paragraph (supported) and against the article's
 # other paragraphs (unsupported); chosen on half of the articles (max true-accept minus false-accept, false
 # accepts <= 10%), reported on the other half: 95% of supported claims kept, 1.7% of unsupported ones
@@ -216,7 +215,7 @@ class SentenceBuffer:
                 continue  # not yet known whether a citation or more of this sentence follows
             before = text[: match.start()].rsplit(None, 1)
             word = before[-1].lower() if before else ""
-            if match.group().startswith(".") and (word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())):
+            if match.group().startswith(".") and (word in ABBREVIATIONS or (len(word) == 1 and word.isalpha())):
                 continue
             if not (stripped[0].isupper() or stripped[0].isdigit() or stripped[0] in "\"'“‘("):
                 continue

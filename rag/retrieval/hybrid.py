@@ -3,8 +3,8 @@ BM25 (SQLite FTS5) candidates, fused.
 
 Fusion is a weighted sum of scores normalised over the candidate set, not
 reciprocal-rank fusion: RRF throws away how *much* better the top BM25 match is,
-which on news questions full of names and numbers costs recall. The weight was
-tuned with `rag eval` (see README).
+which on news questions full of names and numbers costs recall. The weight (DENSE_WEIGHT) was
+tuned with `python train/tune_fusion.py` (train/README.md; results in train/results/tune_fusion.json).
 """
 
 from __future__ import annotations
@@ -16,15 +16,15 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .errors import IndexEmptyError, InputError
-from .schema import Hit
-from .store import Index
-from .text import STOPWORDS, words
-from .threads import pool
+from ..errors import IndexEmptyError, InputError
+from ..index.facade import Index
+from ..schema import Hit
+from ..text import STOPWORDS, words
+from ..threads import pool
 
 Mode = Literal["hybrid", "dense", "bm25"]
 
-DENSE_WEIGHT = 0.5
+DENSE_WEIGHT = 0.5  # train/tune_fusion.py
 RECENCY_WEIGHT = 0.15
 _RECENT = re.compile(r"\b(latest|recent(ly)?|newest|current(ly)?|today|this (week|month|year)|so far)\b", re.I)
 MAX_QUERY_TERMS = 32
@@ -50,7 +50,7 @@ class Filters:
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
     def sql_args(self) -> dict[str, Any]:
-        """The same filters as keyword arguments of ``DocStore.bm25`` and ``DocStore.nearest``."""
+        """The same filters as keyword arguments of ``LocalCache.bm25`` and ``LocalCache.nearest``."""
         return {
             "since": int(self.since.timestamp()) if self.since else None,
             "until": int(self.until.timestamp()) if self.until else None,
@@ -83,7 +83,7 @@ _NUMBER = re.compile(r"\d+(?:[.,:/-]\d+)+")
 
 
 def query_terms(text: str) -> list[str]:
-    """The text's content words for BM25, without quotes (``DocStore.bm25`` quotes each: no syntax injection).
+    """The text's content words for BM25, without quotes (``LocalCache.bm25`` quotes each: no syntax injection).
 
     A number written with separators ("1,140", "3.5", "2024-05-01") is one phrase of its digit
     groups, so it matches that number rather than every chunk containing "1" or "140".

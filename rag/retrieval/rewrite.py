@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .text import STOPWORDS, words
+from ..text import STOPWORDS, words
 
 # Words that point back at something said earlier. Not articles such as "the": a question
 # that says "the Gold Cup" names its subject.
@@ -28,7 +28,7 @@ MIN_CONTENT_WORDS = 3  # fewer, with no name of its own: the question leans on t
 # A word typed in lower case names the question's subject when the passages found for the question write
 # it capitalised at least NAME_SHARE of the times they use it, and at least NAME_COUNT times: chat users
 # type "where does walker work?". Set by reading, not fitted; the rule's effect is measured by
-# bench/tune_followups.py (train) and bench/bench_followups_scale.py (large index); docs/confidence.md,
+# train/tune_followups.py (train) and bench/bench_followups_scale.py (large index); docs/confidence.md,
 # "Names typed in lower case". Rarity in the index is no such sign: in a large index "documentary" and
 # "husband" are rare too, and counting them as names cost follow-ups their history.
 NAME_SHARE = 0.8

@@ -14,12 +14,12 @@ import pytest
 
 import rag
 from rag.api import close_all, open_index
-from rag.catalog import Catalog
 from rag.errors import IndexLockedError, StoreUnavailableError
-from rag.indexing import check, sync
-from rag.lease import Lease
+from rag.index.chroma_documents import Catalog
+from rag.index.chroma_vectors import chroma_client
+from rag.index.locks import Lease
+from rag.index.sync import check, sync
 from rag.settings import Settings
-from rag.vectors import chroma_client
 
 pytestmark = pytest.mark.slow  # the real model and a real Chroma server
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import rag
-from rag.indexing import sync
+from rag.index.sync import sync
 from rag.settings import Settings
 
 pytestmark = pytest.mark.slow  # the real model, a Chroma server and the app

@@ -11,7 +11,7 @@ import pytest
 import rag
 from rag import api
 from rag.errors import IndexEmptyError, InputError
-from rag.indexing import sync
+from rag.index.sync import sync
 from rag.prompts import NO_ANSWER
 from rag.schema import Answer
 from rag.settings import Settings
@@ -223,7 +223,7 @@ def test_many_reader_threads_while_another_thread_indexes(indexed: Settings, wri
 
 
 def test_confidence_and_min_confidence(indexed: Settings) -> None:
-    from rag.decision import load_model
+    from rag.answer.answer_model import load_model
 
     default = load_model().min_confidence
     sure = ask(indexed, "When did the Kelvinport harbour bridge reopen?")

@@ -5,7 +5,7 @@ import sys
 import pytest
 
 from rag.cli import main
-from rag.demo import import_bbc
+from rag.ingest.bbc_demo import import_bbc
 
 pytestmark = pytest.mark.slow  # the real model, servers or a browser
 
@@ -26,7 +26,7 @@ def test_index_check_and_verbose(settings, corpus, write, capsys) -> None:
     assert main(["index", *where]) == 0
     assert main(["index", "--check", *where]) == 0
     assert "stores consistent" in capsys.readouterr().out
-    from rag.store import Index
+    from rag.index.facade import Index
 
     index = Index(settings)
     index.vectors.delete(sorted(index.vectors.all_ids())[:1])

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import rag
-from rag.indexing import sync
+from rag.index.sync import sync
 from rag.settings import Settings
 from ui.app import Chat
 

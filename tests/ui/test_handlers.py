@@ -15,7 +15,7 @@ import gradio as gr
 import pytest
 
 import rag
-from rag.indexing import sync
+from rag.index.sync import sync
 from rag.settings import Settings
 from ui.app import Chat, stream_chunks
 

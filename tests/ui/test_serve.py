@@ -80,7 +80,7 @@ def test_first_start_indexes_the_corpus_folder(
     def no_demo(_: Path) -> None:
         raise AssertionError("the demo corpus must not be imported when the corpus has articles")
 
-    monkeypatch.setattr("rag.demo.import_bbc", no_demo)
+    monkeypatch.setattr("rag.ingest.bbc_demo.import_bbc", no_demo)
     ui_app.ensure_index(settings)
     assert rag.stats(settings).documents == 3
     ui_app.ensure_index(settings)  # already built: nothing to do
@@ -91,13 +91,13 @@ def test_first_start_indexes_the_corpus_folder(
 def test_first_start_with_an_empty_corpus_imports_the_demo(
     settings: Settings, write: Callable[..., Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from rag.demo import DemoImport
+    from rag.ingest.bbc_demo import DemoImport
 
     def fake_demo(corpus_dir: Path) -> DemoImport:  # the real one takes minutes to index
         write(Path(corpus_dir) / "bbc" / "tech" / "001.txt", "Demo headline\n\nA short demo article about robots.")
         return DemoImport(1, 0, 0, Path(corpus_dir) / "bbc")
 
-    monkeypatch.setattr("rag.demo.import_bbc", fake_demo)
+    monkeypatch.setattr("rag.ingest.bbc_demo.import_bbc", fake_demo)
     ui_app.ensure_index(settings)
     assert rag.stats(settings).sources == ["bbc"]
     out = capsys.readouterr().out

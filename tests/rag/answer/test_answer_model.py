@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from rag.decision import MODEL_PATH, AnswerModel, Trees, load_model
+from rag.answer.answer_model import MODEL_PATH, AnswerModel, Trees, load_model
+from rag.answer.features import FEATURES
 from rag.errors import ConfigError
-from rag.evidence import FEATURES
 
 
 def test_committed_weights_use_known_features() -> None:

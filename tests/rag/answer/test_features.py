@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag.evidence import FEATURES, SentenceVectors, candidates, near_duplicate, question_terms
+from rag.answer.features import FEATURES, SentenceVectors, candidates, near_duplicate, question_terms
 from rag.schema import Hit
 from rag.text import stem
 

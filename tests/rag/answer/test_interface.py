@@ -1,10 +1,10 @@
-"""Citation checks of answering.py: pure logic, no model."""
+"""Citation checks of rag/answer/extractive.py: pure logic, no model."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from rag.answering import verify_citations
+from rag.answer.interface import verify_citations
 from rag.prompts import NO_ANSWER
 from rag.schema import Answer, Citation, Document
 
@@ -36,7 +36,7 @@ def test_the_same_question_over_the_same_passages_is_read_once() -> None:
     """Retrieval's judge ranks a follow-up's list and the answer ranks it again: the second is free."""
     import numpy as np
 
-    from rag.answering import ExtractiveAnswerer
+    from rag.answer.extractive import ExtractiveAnswerer
     from rag.schema import Hit
 
     hits = [Hit(chunk_id="c", doc_id="d", title="Court", source="", url="", published=None, text=TEXT,

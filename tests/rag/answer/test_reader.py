@@ -1,4 +1,4 @@
-"""The reader (rag/reader.py): the committed cross-encoder, run with onnxruntime."""
+"""The reader (rag/answer/reader.py): the committed cross-encoder, run with onnxruntime."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rag.answer.reader import READER_PATH, Reader, within_budget
 from rag.errors import ConfigError
-from rag.reader import READER_PATH, Reader, within_budget
 from rag.settings import Settings
 
 pytestmark = pytest.mark.slow

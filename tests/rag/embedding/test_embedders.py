@@ -12,14 +12,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag import modelfiles
-from rag.embedding import BACKENDS, DEFAULT_BACKEND, get_embedder
+from rag.embedding import model_hash
+from rag.embedding.embedders import BACKENDS, DEFAULT_BACKEND, get_embedder
 from rag.errors import ConfigError, IndexMismatchError
-from rag.indexing import sync
+from rag.index.facade import Index, choose_backend
+from rag.index.sync import sync
 from rag.settings import Settings
-from rag.store import Index, choose_backend
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 HEAVY = ("torch", "sentence_transformers", "transformers")
 TEXTS = [
     "The harbour bridge reopened on Monday.",
@@ -58,15 +58,15 @@ def test_model_digest_is_cached_by_size_and_mtime(tmp_path, monkeypatch) -> None
     (model / "config.json").write_text('{"hidden": 384}')
     (model / "1_Pooling" / "config.json").write_text("{}")
     (model / "README.md").write_text("notes")
-    first = modelfiles.model_digest(model, tmp_path / "cache")
+    first = model_hash.model_digest(model, tmp_path / "cache")
     hashed: list[int] = []
-    real = modelfiles._hash
-    monkeypatch.setattr(modelfiles, "_hash", lambda root, files: hashed.append(1) or real(root, files))
-    assert modelfiles.model_digest(model, tmp_path / "cache") == first and not hashed  # from the cache
+    real = model_hash._hash
+    monkeypatch.setattr(model_hash, "_hash", lambda root, files: hashed.append(1) or real(root, files))
+    assert model_hash.model_digest(model, tmp_path / "cache") == first and not hashed  # from the cache
     (model / "README.md").write_text("other notes")  # documentation is not the model
-    assert modelfiles.model_digest(model, tmp_path / "cache") == first
+    assert model_hash.model_digest(model, tmp_path / "cache") == first
     (model / "config.json").write_text('{"hidden": 768}')
-    assert modelfiles.model_digest(model, tmp_path / "cache") != first and hashed
+    assert model_hash.model_digest(model, tmp_path / "cache") != first and hashed
 
 
 def test_help_imports_no_model() -> None:
@@ -94,7 +94,7 @@ def test_querying_an_onnx_index_never_imports_torch_or_chromadb(settings, corpus
            "RAG_CACHE_DIR": str(settings.cache_dir)}
     ask = "import rag\nassert rag.ask('When did the harbour bridge reopen?').citations"
     assert _modules_after(ask, env, (*HEAVY, "chromadb")) == set()  # a small local index: the cache alone
-    unchanged = "from rag.indexing import sync\nfrom rag.settings import Settings\n" \
+    unchanged = "from rag.index.sync import sync\nfrom rag.settings import Settings\n" \
                 "assert sync(Settings.from_env()).docs_unchanged == 3"
     assert _modules_after(unchanged, env) == set()
 

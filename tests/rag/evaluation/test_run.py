@@ -6,7 +6,8 @@ from dataclasses import replace
 import pytest
 
 from rag.errors import InputError
-from rag.evaluation import change_of_subject, choose_left_out, evaluate, load_dataset, split_articles, token_f1
+from rag.evaluation.datasets import load_dataset
+from rag.evaluation.run import change_of_subject, evaluate
 
 SQUAD = {"version": "1.1", "data": [
     {"title": "Kelvinport_Bridge", "paragraphs": [
@@ -25,11 +26,6 @@ COQA = {"data": [{
     "answers": [{"input_text": "Mira Okonjo", "span_text": "Mira Okonjo won", "turn_id": 1},
                 {"input_text": "at the library club", "span_text": "She trains at the library club", "turn_id": 2}],
 }]}
-
-
-def test_token_f1() -> None:
-    assert token_f1("The 12 million euros", "12 million euros") == 1.0
-    assert token_f1("nothing", "12 million euros") == 0.0
 
 
 @pytest.mark.slow
@@ -61,16 +57,6 @@ def test_bad_dataset(tmp_path, settings) -> None:
     bad.write_text('{"nope": 1}')
     with pytest.raises(InputError, match="SQuAD or CoQA"):
         evaluate(bad, settings=settings)
-
-
-def test_split_is_by_article_and_seeded() -> None:
-    ids = [f"a{i}" for i in range(10)]
-    train, test = split_articles(ids)
-    assert len(train) == len(test) == 5 and not set(train) & set(test) and set(train) | set(test) == set(ids)
-    assert split_articles(list(reversed(ids))) == (train, test)
-    assert choose_left_out(test, 2, seed=1) == choose_left_out(test, 2, seed=1)
-    with pytest.raises(InputError, match="--leave-out"):
-        choose_left_out(test, 5, seed=1)
 
 
 @pytest.mark.slow

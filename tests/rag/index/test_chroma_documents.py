@@ -1,4 +1,4 @@
-"""The documents in Chroma (rag/catalog.py) and the cache built from them; embedded Chroma, no model."""
+"""The documents in Chroma (rag/index/chroma_documents.py) and the cache built from them; embedded Chroma, no model."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import chromadb
 import pytest
 from chromadb.config import Settings as ChromaSettings
 
-from rag.catalog import Catalog, StoredDocument, bump
-from rag.docstore import DocStore
+from rag.index.chroma_documents import Catalog, StoredDocument, bump
+from rag.index.local_cache import LocalCache
 from rag.errors import IndexEmptyError
 from rag.schema import Chunk, Document
 
@@ -82,7 +82,7 @@ def test_a_large_document_is_written_in_pieces(client) -> None:
 
 
 def test_the_cache_records_which_state_it_holds(tmp_path) -> None:
-    cache = DocStore(tmp_path / "docs.sqlite")
+    cache = LocalCache(tmp_path / "docs.sqlite")
     assert cache.synced() == ("", -1)
     cache.apply([stored("a", "One. Two.", 4)], (), store_id="s1", seq=3)
     assert cache.synced() == ("s1", 3) and cache.counts() == (1, 2)

@@ -1,4 +1,4 @@
-"""The writer lease in the store (rag/lease.py), on a real embedded Chroma; no model."""
+"""The writer lease in the store (rag/index/locks.py), on a real embedded Chroma; no model."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import chromadb
 import pytest
 from chromadb.config import Settings as ChromaSettings
 
-from rag.catalog import placeholder_vector, state_collection
+from rag.index.chroma_documents import placeholder_vector, state_collection
 from rag.errors import IndexLockedError
-from rag.lease import LEASE, Lease, _machine
+from rag.index.locks import LEASE, Lease, _machine
 
 
 @pytest.fixture

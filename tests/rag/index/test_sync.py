@@ -13,14 +13,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag import indexing
-from rag.docstore import DocStore
-from rag.embedding import Embedder
+from rag.index import sync as sync_module
+from rag.index.local_cache import LocalCache
+from rag.embedding.embedders import Embedder
 from rag.errors import IndexEmptyError, IndexLockedError, IndexMismatchError
-from rag.indexing import sync
+from rag.index.sync import sync
 from rag.settings import Settings
-from rag.store import Index, WriteLock
-from rag.vectors import COLLECTION, chroma_client
+from rag.index.facade import Index
+from rag.index.locks import WriteLock
+from rag.index.chroma_vectors import COLLECTION, chroma_client
 
 pytestmark = pytest.mark.slow  # the real model, servers or a browser
 
@@ -109,8 +110,8 @@ def test_update_delete_and_prune(settings, corpus, write) -> None:
 
 def counting_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     reads: list[str] = []
-    real = indexing.load_file
-    monkeypatch.setattr(indexing, "load_file", lambda path, *a: reads.append(path.name) or real(path, *a))
+    real = sync_module.load_file
+    monkeypatch.setattr(sync_module, "load_file", lambda path, *a: reads.append(path.name) or real(path, *a))
     return reads
 
 
@@ -136,7 +137,7 @@ def test_a_file_is_read_again_when_its_stamp_or_the_parser_changes(settings, cor
     report = sync(settings)
     assert (report.docs_unchanged, reads) == (3, ["harbour.txt"])  # read once, nothing to index
     reads.clear()
-    monkeypatch.setattr(indexing, "parser_version", lambda: "a newer parser")
+    monkeypatch.setattr(sync_module, "parser_version", lambda: "a newer parser")
     assert sync(settings).docs_unchanged == 3 and len(reads) == len(list((corpus / "local").iterdir()))
     reads.clear()
     assert sync(settings, rebuild=True).docs_added == 3 and len(reads) == 2 * len(list((corpus / "local").iterdir()))
@@ -144,7 +145,7 @@ def test_a_file_is_read_again_when_its_stamp_or_the_parser_changes(settings, cor
 
 def test_a_file_changed_during_the_run_is_reported_and_indexed_next_run(settings, corpus, write, monkeypatch) -> None:
     harbour = corpus / "local" / "harbour.txt"
-    real = indexing.load_file
+    real = sync_module.load_file
     edited: list[bool] = []
 
     def edit_between_passes(path: Path, *args: object) -> object:
@@ -154,7 +155,7 @@ def test_a_file_changed_during_the_run_is_reported_and_indexed_next_run(settings
             write(harbour, harbour.read_text() + "\n\nAn update: the toll is dropped.")
         return loaded
 
-    monkeypatch.setattr(indexing, "load_file", edit_between_passes)
+    monkeypatch.setattr(sync_module, "load_file", edit_between_passes)
     report = sync(settings)
     assert report.docs_added == 2
     assert [e.error for e in report.errors] == ["changed while being indexed: the next run indexes it"]
@@ -250,7 +251,7 @@ def test_model_mismatch_is_a_clear_error_until_rebuild(settings, corpus) -> None
     client = chroma_client(settings)
     collection = client.get_collection(COLLECTION)
     collection.modify(metadata={**collection.metadata, "embedding_model": "intfloat/e5-small-v2"})
-    docs = DocStore(settings.index_dir / "docs.sqlite")
+    docs = LocalCache(settings.index_dir / "docs.sqlite")
     docs.set_fingerprint({**docs.fingerprint(), "embedding_model": "intfloat/e5-small-v2"})
     docs.close()
     with pytest.raises(IndexMismatchError, match=r"embedding_model=intfloat/e5-small-v2.*run `rag index --rebuild`"):
@@ -357,7 +358,7 @@ def test_hostile_articles_never_stop_the_run(settings, corpus, write, monkeypatc
 
 
 def test_consistency_check_reports_and_repairs(settings, corpus) -> None:
-    from rag.indexing import check
+    from rag.index.sync import check
 
     first = sync(settings)
     assert first.consistency.ok

@@ -1,9 +1,10 @@
 import itertools
 from pathlib import Path
 
-from rag.chunking import MODEL_WINDOW, Chunker, ChunkerConfig, sentence_spans
+from rag.ingest.chunking import MODEL_WINDOW, Chunker, ChunkerConfig
 from rag.schema import Document
 from rag.settings import Settings
+from rag.text import sentence_spans
 
 
 def make_chunker(max_tokens: int = 160, overlap: int = 32) -> Chunker:

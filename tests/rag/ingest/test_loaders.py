@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.loaders import decode, discover, load_file, parse_date
+from rag.ingest.loaders import decode, discover, load_file, parse_date
 
 MB = 1024 * 1024
 
@@ -252,12 +252,12 @@ def test_hostile_xml_json_and_html_never_hang_or_blow_up(tmp_path: Path, write, 
 
 
 def test_a_parser_crash_becomes_that_files_error(tmp_path: Path, write, monkeypatch) -> None:
-    import rag.loaders
+    import rag.ingest.loaders
 
     def broken(*args, **kwargs):
         raise KeyError("surprise")
 
-    monkeypatch.setattr(rag.loaders, "html_document", broken)  # stands in for a bug in a parser
+    monkeypatch.setattr(rag.ingest.loaders, "html_document", broken)  # stands in for a bug in a parser
     p = write(tmp_path / "page.html", "<html><body><p>Text.</p></body></html>")
     (error,) = load(p).errors
     assert error.error == "KeyError: 'surprise'" and "Traceback" in error.detail
@@ -268,7 +268,7 @@ def test_a_parser_crash_becomes_that_files_error(tmp_path: Path, write, monkeypa
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from rag.loaders import SUPPORTED_SUFFIXES, FileError  # noqa: E402
+from rag.ingest.loaders import SUPPORTED_SUFFIXES, FileError  # noqa: E402
 
 # Text as news feeds deliver it: emoji, right-to-left, zero-width and combining marks, CR/CRLF.
 ODD = st.sampled_from(["😀", "🇺🇦", "\u200b", "\u200d", "\u200e", "\u202e", "\u0301", "\ufeff", "\r\n", "\r",

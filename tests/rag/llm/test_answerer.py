@@ -19,11 +19,12 @@ from pathlib import Path
 import pytest
 
 import rag
-from rag.answerers import _backends
-from rag.generation import GeneratingAnswerer, LlamaCppBackend
-from rag.indexing import sync
+from rag.answer.registry import _backends
+from rag.index.sync import sync
+from rag.llm.answerer import GeneratingAnswerer
+from rag.llm.backends import LlamaCppBackend
+from rag.llm.verify import MIN_LEXICAL, lexical_support, split_citations
 from rag.settings import Settings
-from rag.support import MIN_LEXICAL, lexical_support, split_citations
 
 pytestmark = pytest.mark.slow
 

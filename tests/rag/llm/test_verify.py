@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from rag.answering import ExtractiveAnswerer
-from rag.generation import GeneratingAnswerer, Messages, build_messages
+from rag.answer.extractive import ExtractiveAnswerer
+from rag.llm.answerer import GeneratingAnswerer, build_messages
+from rag.llm.backends import Messages
+from rag.llm.verify import SentenceBuffer, Verifier, lexical_support, split_citations
 from rag.prompts import NO_ANSWER, PASSAGES_END
 from rag.schema import Hit
-from rag.support import SentenceBuffer, Verifier, lexical_support, split_citations
 
 HARBOUR = (
     "The Kelvinport harbour bridge reopened on Monday after six weeks of repairs. "

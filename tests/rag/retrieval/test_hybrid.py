@@ -1,8 +1,8 @@
-"""Query building of retrieval.py: pure logic, no model."""
+"""Query building of rag/retrieval/hybrid.py: pure logic, no model."""
 
 from __future__ import annotations
 
-from rag.retrieval import query_terms
+from rag.retrieval.hybrid import query_terms
 
 
 def test_numbers_with_separators_are_phrases() -> None:
@@ -18,11 +18,11 @@ def test_quotes_and_operators_cannot_inject_syntax(tmp_path) -> None:
 
 
 def _store(tmp_path, texts: dict[str, str]):
-    from rag.catalog import StoredDocument
-    from rag.docstore import DocStore
+    from rag.index.chroma_documents import StoredDocument
+    from rag.index.local_cache import LocalCache
     from rag.schema import Chunk, Document
 
-    store = DocStore(tmp_path / "docs.sqlite")
+    store = LocalCache(tmp_path / "docs.sqlite")
     store.apply(
         (StoredDocument(Document(doc_id=k, title=k, text=t), [Chunk(Chunk.make_id(k, 0, t), k, 0, 0, len(t), t)], 0.0)
          for k, t in texts.items()),
@@ -61,8 +61,8 @@ def test_exact_nearest_search_over_cached_vectors_with_filters(tmp_path) -> None
 
     import numpy as np
 
-    from rag.catalog import StoredDocument
-    from rag.docstore import DocStore
+    from rag.index.chroma_documents import StoredDocument
+    from rag.index.local_cache import LocalCache
     from rag.schema import Chunk, Document
 
     def doc(key: str, source: str, year: int | None) -> StoredDocument:
@@ -75,7 +75,7 @@ def test_exact_nearest_search_over_cached_vectors_with_filters(tmp_path) -> None
     items = [doc("a", "bbc", 2020), doc("b", "reuters", 2024), doc("c", "bbc", None)]
     ids = {s.document.doc_id: s.chunks[0].chunk_id for s in items}
     unit = np.eye(3, dtype=np.float32)
-    store = DocStore(tmp_path / "docs.sqlite")
+    store = LocalCache(tmp_path / "docs.sqlite")
     store.apply(items[:2], (), store_id="s", seq=1, vectors={ids["a"]: unit[0], ids["b"]: unit[1]})
     store.apply(items[2:], (), store_id="s", seq=2)  # no vector yet (a cache filled from Chroma)
     assert store.without_vectors() == [ids["c"]]
@@ -100,14 +100,15 @@ def test_exact_search_leaves_no_thread_busy(tmp_path) -> None:
 
     import numpy as np
 
-    from rag import docstore
+    from rag.index import local_cache
 
     vectors = np.random.default_rng(0).random((4000, 384), dtype=np.float32)
     query = vectors[7] / np.linalg.norm(vectors[7])
-    scores = docstore.similarities(vectors, query)
+    scores = local_cache.similarities(vectors, query)
     assert np.allclose(scores, vectors @ query, atol=1e-4)  # the same product
     time.sleep(0.3)  # anything busy-waiting from before (that very ``@``) settles
-    docstore.similarities(vectors, query)
+    local_cache.similarities(vectors, query)
     started = time.process_time()
     time.sleep(0.2)
     assert time.process_time() - started < 0.05  # CPU time of every thread of this process while it slept
+

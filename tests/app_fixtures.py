@@ -1,4 +1,4 @@
-"""Fixtures for the UI tests: a small indexed corpus, the app in a subprocess, Debian chromium.
+"""Fixtures for the UI and end-to-end tests: a small indexed corpus, the app in a subprocess, Debian chromium.
 
 The app is started once per session (the model loads once) on a free loopback
 port, exactly as a user starts it (``python -m ui``), with ``RAG_INDEX_DIR`` and
@@ -25,7 +25,7 @@ import pytest
 
 from rag.settings import Settings
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -150,7 +150,7 @@ def app_env(settings: Settings, tmp: Path) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def ui_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """The test corpus, indexed with the real model and stores."""
-    from rag.indexing import sync
+    from rag.index.sync import sync
 
     root = tmp_path_factory.mktemp("ui")
     settings = Settings.from_env(index_dir=root / "index", corpus_dir=root / "corpus")

@@ -1,0 +1,1 @@
+"""Getting articles in: file loaders, feeds, the BBC demo import, and the token-aware chunker."""
