@@ -35,7 +35,7 @@ class Settings:
     max_upload_mb: float = 5.0  # largest article file the UI accepts
     # torch | onnx | onnx-int8; empty: the backend the index was built with, or the default for a new one
     embed_backend: str = ""
-    # Answerers (rag/answer/registry.py): extractive (default), llamacpp (GGUF in-process), openai (any compatible server)
+    # Answerers (rag/answer/registry.py): extractive (default), llamacpp (GGUF in-process), openai (compatible server)
     answerer: str = "extractive"
     data_dir: Path = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "news-rag"
     llm_model: str = "qwen2.5-coder-1.5b"  # llamacpp: a name from `rag models list`, or a path to a .gguf file
