@@ -10,6 +10,7 @@ tuned with `python train/tune_fusion.py` (train/README.md; results in train/resu
 from __future__ import annotations
 
 import re
+from concurrent.futures import wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -112,12 +113,19 @@ class Retriever:
         # BM25 (SQLite, one core) runs beside the query embedding and dense search: a follow-up's search
         # with its history 27-29 -> 20-22 ms mean on 2 cores (11k chunks; docs/confidence.md, Latency).
         lexical_future = pool("bm25", BM25_WORKERS).submit(self._bm25, query, n, filters) if mode != "dense" else None
-        if mode in ("hybrid", "dense"):
-            query_vector = self.index.embedder.embed_query(query)
-            if self.index.exact:
-                dense = dict(self.index.docs.nearest(query_vector, n, **filters.sql_args()))
-            else:
-                dense = dict(self.index.vectors.query(query_vector, n, filters.chroma_where()))
+        try:
+            if mode in ("hybrid", "dense"):
+                query_vector = self.index.embedder.embed_query(query)
+                if self.index.exact:
+                    dense = dict(self.index.docs.nearest(query_vector, n, **filters.sql_args()))
+                else:
+                    dense = dict(self.index.vectors.query(query_vector, n, filters.chroma_where()))
+        except BaseException:
+            # The caller may close the index on this error (a Chroma server gone): BM25 must be off its
+            # SQLite connection first, or closing it under the running query crashes the process.
+            if lexical_future is not None:
+                wait([lexical_future])
+            raise
         if lexical_future is not None:
             lexical = lexical_future.result()
         if mode == "bm25":

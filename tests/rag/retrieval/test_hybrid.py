@@ -112,3 +112,34 @@ def test_exact_search_leaves_no_thread_busy(tmp_path) -> None:
     time.sleep(0.2)
     assert time.process_time() - started < 0.05  # CPU time of every thread of this process while it slept
 
+
+def test_a_failing_dense_search_waits_for_bm25_before_the_error_leaves(tmp_path, monkeypatch) -> None:
+    """The caller closes the index on such an error (a Chroma server gone); a BM25 query still running on the
+    SQLite connection then crashed the whole process (seen as a segfault in the shared-server test)."""
+    import threading
+    import time
+    from types import SimpleNamespace
+
+    import pytest
+
+    from rag.retrieval.hybrid import Retriever
+
+    store = _store(tmp_path, {"a": "The bridge reopened."})
+    done = threading.Event()
+    real = store.bm25
+
+    def slow_bm25(*args, **kwargs):
+        time.sleep(0.3)
+        result = real(*args, **kwargs)
+        done.set()
+        return result
+
+    def server_gone(query: str):
+        raise ConnectionError("the Chroma server went away")
+
+    monkeypatch.setattr(store, "bm25", slow_bm25)
+    index = SimpleNamespace(docs=store, embedder=SimpleNamespace(embed_query=server_gone), exact=True)
+    with pytest.raises(ConnectionError):
+        Retriever(index).search("bridge")  # type: ignore[arg-type]
+    assert done.is_set()  # BM25 was off the connection before the caller could close it
+    store.close()
