@@ -60,6 +60,14 @@ def question_message(question: str, passages: list[tuple[str, str]]) -> str:
 
 # Shown beside an answer: fixed sentences, so the UI and the CLI say the same thing.
 REMOVED_SENTENCES = (
-    "{removed} of {generated} generated sentences were removed: no retrieved passage supports them."
+    "{removed} of {generated} generated sentences were removed: no retrieved passage supports them, "
+    "or they do not answer the question."
 )
 MODEL_FAILED = "The language model did not answer ({reason}); this is the extractive answer instead."
+# The articles answer (the extractive answer is confident enough to be given), but nothing the model
+# wrote could be shown: its "don't answer" never overrides a confident extractive answer.
+NOTHING_VERIFIED = (
+    "None of the language model's {generated} sentences could be verified as an answer from the articles; "
+    "this is the extractive answer instead."
+)
+MODEL_REFUSED = "The language model said the articles don't answer, but they do; this is the extractive answer."

@@ -89,6 +89,16 @@ class ExtractiveAnswerer:
         order = np.argsort(-scores, kind="stable")
         return [found[i] for i in order], scores[order]
 
+    def answering(self, question: str, hits: Sequence[Hit], context: str = "") -> set[tuple[str, int, int]]:
+        """The sentences (doc_id, start, end) the answer model judges as answering: the best, and those
+        scoring at least ``second_share`` of it, the bar this answer's own second sentence must clear.
+        A language model's sentence is shown only when its supporting span holds one of them."""
+        ranked, scores = self.rank(question, hits, context)
+        if not ranked:
+            return set()
+        bar = self.model.second_share * float(scores[0])
+        return {(c.hit.doc_id, c.start, c.end) for c, score in zip(ranked, scores, strict=True) if score >= bar}
+
     def run(self, question: str, hits: Sequence[Hit], context: str = "") -> Answer:
         ranked, scores = self.rank(question, hits, context)
         if not ranked:

@@ -17,9 +17,10 @@ from ..llm.backends import Backend, LlamaCppBackend, OpenAIBackend
 from ..llm.verify import Embed
 from ..schema import Answer, Hit
 from ..settings import Settings
+from .extractive import ExtractiveAnswerer
 from .interface import Answerer
 
-Factory = Callable[[Settings, Answerer, Embed | None], Answerer]
+Factory = Callable[[Settings, ExtractiveAnswerer, Embed | None], Answerer]
 _backends: dict[tuple[object, ...], Backend] = {}
 _lock = threading.Lock()
 
@@ -31,7 +32,9 @@ def _shared(key: tuple[object, ...], make: Callable[[], Backend]) -> Backend:
         return _backends[key]
 
 
-def _generating(settings: Settings, backend: Backend, gate: Answerer, embed: Embed | None) -> GeneratingAnswerer:
+def _generating(
+    settings: Settings, backend: Backend, gate: ExtractiveAnswerer, embed: Embed | None
+) -> GeneratingAnswerer:
     return GeneratingAnswerer(
         backend,
         gate,
@@ -42,11 +45,11 @@ def _generating(settings: Settings, backend: Backend, gate: Answerer, embed: Emb
     )
 
 
-def _extractive(settings: Settings, gate: Answerer, embed: Embed | None) -> Answerer:
+def _extractive(settings: Settings, gate: ExtractiveAnswerer, embed: Embed | None) -> Answerer:
     return gate
 
 
-def _llamacpp(settings: Settings, gate: Answerer, embed: Embed | None) -> Answerer:
+def _llamacpp(settings: Settings, gate: ExtractiveAnswerer, embed: Embed | None) -> Answerer:
     from ..llm.gguf_models import resolve
 
     path = resolve(settings.llm_model, settings)
@@ -55,7 +58,7 @@ def _llamacpp(settings: Settings, gate: Answerer, embed: Embed | None) -> Answer
     return _generating(settings, backend, gate, embed)
 
 
-def _openai(settings: Settings, gate: Answerer, embed: Embed | None) -> Answerer:
+def _openai(settings: Settings, gate: ExtractiveAnswerer, embed: Embed | None) -> Answerer:
     backend = OpenAIBackend(settings.openai_base_url, settings.openai_model, settings.openai_api_key)
     return _generating(settings, backend, gate, embed)
 
@@ -63,7 +66,7 @@ def _openai(settings: Settings, gate: Answerer, embed: Embed | None) -> Answerer
 ANSWERERS: dict[str, Factory] = {"extractive": _extractive, "llamacpp": _llamacpp, "openai": _openai}
 
 
-def make_answerer(name: str, settings: Settings, gate: Answerer, embed: Embed | None = None) -> Answerer:
+def make_answerer(name: str, settings: Settings, gate: ExtractiveAnswerer, embed: Embed | None = None) -> Answerer:
     """The answerer called ``name``; ``gate`` is the index's extractive answerer, ``embed`` its sentence embedder."""
     factory = ANSWERERS.get(name.strip().lower())
     if factory is None:

@@ -12,13 +12,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Generator, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
-from ..answer.interface import Answerer, abstain
+from ..answer.extractive import ExtractiveAnswerer
 from ..errors import ModelError
-from ..prompts import MODEL_FAILED, NO_ANSWER, REMOVED_SENTENCES, SYSTEM_PROMPT, citation, question_message
+from ..prompts import (
+    MODEL_FAILED,
+    MODEL_REFUSED,
+    NOTHING_VERIFIED,
+    REMOVED_SENTENCES,
+    SYSTEM_PROMPT,
+    citation,
+    question_message,
+)
 from ..schema import Answer, Citation, Hit
 from .backends import Backend, Messages
+from .claims import contradicts
 from .verify import Embed, SentenceBuffer, Span, Verdict, Verifier
 
 HISTORY_TURNS = 3  # earlier turns passed to the model: enough for follow-ups, short enough for a small context
@@ -45,12 +54,15 @@ class _Draft:
     citations: list[Citation]
     numbers: dict[tuple[str, int, int], int]
 
+    claims: list[str] = field(default_factory=list)  # the released sentences without their citations
+
     def add(self, verdict: Verdict) -> str:
         span = verdict.span
         assert span is not None
         n = self.cite(span)
         text = f"{verdict.claim} {citation(n)}"
         self.sentences.append(text)
+        self.claims.append(verdict.claim)
         return text
 
     def cite(self, span: Span) -> int:
@@ -70,7 +82,7 @@ class GeneratingAnswerer:
     def __init__(
         self,
         backend: Backend,
-        gate: Answerer,
+        gate: ExtractiveAnswerer,
         *,
         embed: Embed | None = None,
         passages: int = 3,
@@ -78,7 +90,7 @@ class GeneratingAnswerer:
         timeout: float = 30.0,
     ) -> None:
         self.backend = backend
-        self.gate = gate  # the extractive answerer: decides answer/abstain, and is the fallback
+        self.gate = gate  # the extractive answerer: decides answer/abstain, judges relevance, and is the fallback
         self.embed = embed
         self.passages = passages
         self.max_tokens = max_tokens
@@ -104,6 +116,7 @@ class GeneratingAnswerer:
             yield extractive.text
             return extractive
         verifier = Verifier(hits, min(self.passages, len(hits)), self.embed)
+        answering = self.gate.answering(question, hits, context)
         draft = _Draft(hits, [], [], {})
         buffer = SentenceBuffer()
         generated = removed = repointed = 0
@@ -115,14 +128,14 @@ class GeneratingAnswerer:
             for delta in tokens:
                 received = True
                 for sentence in buffer.feed(delta):
-                    verdict = self._check(verifier, sentence)
+                    verdict = self._check(verifier, sentence, draft, answering)
                     generated, removed, repointed, refused = _count(verdict, generated, removed, repointed, refused)
                     if verdict.supported:
                         yield draft.add(verdict)
             if not received:
                 raise ModelError(f"{self.backend.description} returned no text")
             for sentence in buffer.flush():
-                verdict = self._check(verifier, sentence)
+                verdict = self._check(verifier, sentence, draft, answering)
                 generated, removed, repointed, refused = _count(verdict, generated, removed, repointed, refused)
                 if verdict.supported:
                     yield draft.add(verdict)
@@ -131,16 +144,27 @@ class GeneratingAnswerer:
             yield from self._fallback(draft, extractive)
             text = " ".join(draft.sentences)
             return Answer(text, draft.citations, False, list(hits), notice=notice, generated=generated,
-                          removed=removed, repointed=repointed)
+                          removed=removed, repointed=repointed, confidence=extractive.confidence)
+        if not draft.sentences:  # the extractive answer is confident enough to be given: never say less
+            notice = MODEL_REFUSED if refused and not generated else NOTHING_VERIFIED.format(generated=generated)
+            yield from self._fallback(draft, extractive)
+            return Answer(" ".join(draft.sentences), draft.citations, False, list(hits), notice=notice,
+                          generated=generated, removed=removed, confidence=extractive.confidence)
         notice = REMOVED_SENTENCES.format(removed=removed, generated=generated) if removed else ""
-        if not draft.sentences:
-            yield NO_ANSWER
-            return replace(abstain(hits), notice=notice, generated=generated, removed=removed)
         return Answer(" ".join(draft.sentences), draft.citations, False, list(hits), notice=notice,
-                      generated=generated, removed=removed, repointed=repointed)
+                      generated=generated, removed=removed, repointed=repointed, confidence=extractive.confidence)
 
-    def _check(self, verifier: Verifier, sentence: str) -> Verdict:
+    def _check(self, verifier: Verifier, sentence: str, draft: _Draft, answering: set[tuple[str, int, int]]) -> Verdict:
+        """The verifier's verdict, refused further when the span does not answer the question (the answer
+        model's judgement) or the sentence contradicts one already shown."""
         verdict = verifier.check(sentence)
+        span = verdict.span
+        if span is not None:
+            doc_id = verifier.hits[span.hit].doc_id
+            if not any(d == doc_id and span.start <= s and e <= span.end for d, s, e in answering):
+                verdict = replace(verdict, span=None, repointed=False, off_question=True)
+            elif any(contradicts(verdict.claim, shown) for shown in draft.claims):
+                verdict = replace(verdict, span=None, repointed=False, contradicts_answer=True)
         if self.on_verdict is not None:
             self.on_verdict(verdict)
         return verdict

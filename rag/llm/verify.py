@@ -2,10 +2,11 @@
 
 A language model's sentence is kept only when some sentence (or pair of adjacent sentences) of
 the retrieved chunks supports it: most of its content words occur there (lexical support), every
-number it states occurs there, and, when an embedder is given, the two mean the same thing
-(cosine of their MiniLM embeddings). The citation then quotes that span, so it is exact and
-points where the support is, whatever passage the model named. Spans that address the model
-("ignore previous instructions…") never count as support.
+number it states occurs there, when an embedder is given the two mean the same thing (cosine of
+their MiniLM embeddings), and no fact of it differs from the span's (claims.py: names, numbers,
+dates, roles, negation, opposite words, the actor). The citation then quotes that span, so it is
+exact and points where the support is, whatever passage the model named. Spans that address the
+model ("ignore previous instructions…") never count as support.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 from ..prompts import NO_ANSWER
 from ..schema import Hit
 from ..text import ABBREVIATIONS, content_stems, sentence_spans
+from .claims import Conflict, conflict
 
 # Measured with `python train/measure_support.py --per-split 60` (train/results/measure_support.json): claims built from
 # SQuAD questions + gold answers, scored against the answer's paragraph (supported) and against the article's
@@ -30,6 +32,11 @@ MIN_LEXICAL = 0.45
 MIN_SEMANTIC = 0.4
 PAIR_PENALTY = 0.02  # a single sentence wins a tie with a two-sentence span that contains it
 KEEP_CITED = 0.05  # the passage the model named keeps the citation when its span scores this close to the best
+# Spans over both thresholds whose facts are checked, best first, before a claim is refused; only spans
+# scoring within SPAN_MARGIN of the best: a weaker match elsewhere in the article holding the changed
+# number is no support (bench/bench_claims.py).
+SPANS_TRIED = 5
+SPAN_MARGIN = 0.1
 
 Embed = Callable[[Sequence[str]], np.ndarray]
 
@@ -68,6 +75,9 @@ class Verdict:
     repointed: bool = False  # supported, but not by the passage the model cited (uncited sentences are not counted)
     refusal: bool = False  # the model said the passages don't answer
     candidate: Span | None = None  # the best span, supported or not (for measuring thresholds)
+    conflict: Conflict | None = None  # what the best span over both thresholds says otherwise (claims.py)
+    off_question: bool = False  # supported, but its span does not answer the question (the answer model's view)
+    contradicts_answer: bool = False  # supported, but denies a sentence already shown in the same answer
 
     @property
     def supported(self) -> bool:
@@ -164,12 +174,49 @@ class Verifier:
             best_own = max(own, key=lambda i: score[i])
             if score[best_own] >= score[best] - KEEP_CITED:
                 best = best_own
-        lex = float(lexical[best])
-        sem = float(semantic[best]) if semantic is not None else None
-        ok = lex >= self.min_lexical and (sem is None or sem >= self.min_semantic)
-        span = self.spans[best] if ok else None
-        repointed = ok and bool(cited_hits) and self.spans[best].hit not in cited_hits  # uncited: we cite
-        return Verdict(claim, cited, span, lex, sem, repointed=repointed, candidate=self.spans[best])
+        if self.spans[best].pair:  # the smallest support: one sentence of the pair, if it holds the whole claim
+            inner = [i for i, x in enumerate(self.spans) if not x.pair and x.hit == self.spans[best].hit
+                     and self.spans[best].start <= x.start and x.end <= self.spans[best].end
+                     and lexical[i] >= lexical[best]]
+            if inner:
+                best = max(inner, key=lambda i: score[i])
+
+        def passes(i: int) -> bool:
+            return bool(lexical[i] >= self.min_lexical and (semantic is None or semantic[i] >= self.min_semantic))
+
+        # The best span first, then the next best over both thresholds: the first whose facts agree supports.
+        tried = [best] if passes(best) else []
+        first = self.spans[best]
+        tried += [int(i) for i in np.argsort(-score, kind="stable")
+                  if int(i) != best and passes(int(i)) and score[i] >= score[best] - SPAN_MARGIN
+                  and not (first.hit == self.spans[i].hit and self.spans[i].start <= first.start
+                           and first.end <= self.spans[i].end)]  # a pair around a refused sentence adds nothing
+        found: Conflict | None = None
+        chosen = None
+        for i in tried[:SPANS_TRIED]:
+            why = self.conflict(claim, self.spans[i])
+            if why is None:
+                chosen = i
+                break
+            found = found or why
+        at = best if chosen is None else chosen
+        lex = float(lexical[at])
+        sem = float(semantic[at]) if semantic is not None else None
+        span = self.spans[chosen] if chosen is not None else None
+        repointed = span is not None and bool(cited_hits) and span.hit not in cited_hits  # uncited: we cite
+        return Verdict(claim, cited, span, lex, sem, repointed=repointed, candidate=self.spans[at],
+                       conflict=None if span is not None else found)
+
+    def conflict(self, claim: str, span: Span) -> Conflict | None:
+        """What of the claim the span does not say; names may also stand in the neighbouring sentences
+        or the title."""
+        hit = self.hits[span.hit]
+        local = [(hit.start + s, hit.start + e) for s, e in sentence_spans(hit.text)]
+        before = [s for s, e in local if e <= span.start][-1:]
+        after = [e for s, e in local if s >= span.end][:1]
+        start, end = (before or [span.start])[0], (after or [span.end])[0]
+        context = hit.text[start - hit.start : end - hit.start]
+        return conflict(claim, span.text, context, hit.title)
 
 
 # --------------------------------------------------------------------------- sentences as they stream

@@ -14,7 +14,7 @@ from rag.answer.extractive import ExtractiveAnswerer
 from rag.llm.answerer import GeneratingAnswerer, build_messages
 from rag.llm.backends import Messages
 from rag.llm.verify import SentenceBuffer, Verifier, lexical_support, split_citations
-from rag.prompts import NO_ANSWER, PASSAGES_END
+from rag.prompts import MODEL_REFUSED, NO_ANSWER, NOTHING_VERIFIED, PASSAGES_END, REMOVED_SENTENCES
 from rag.schema import Hit
 
 HARBOUR = (
@@ -118,28 +118,50 @@ def test_unsupported_claim_is_not_supported() -> None:
     assert not verdict.supported
 
 
-def test_answerer_removes_unsupported_sentences_and_says_how_many() -> None:
+def test_answerer_removes_unsupported_and_off_question_sentences_and_says_how_many() -> None:
     reply = (
         "The bridge reopened on Monday after six weeks of repairs [1]. "
         "It was painted purple by volunteers from Norway [1]. "
-        "A late frost in April destroyed blossoms on the lower slopes [1]."
+        "A late frost in April destroyed blossoms on the lower slopes [1]."  # true, but not about the bridge
     )
     pieces, answer = collect(answerer(reply).stream("When did the bridge reopen after repairs?", HITS))
-    assert pieces == [
-        "The bridge reopened on Monday after six weeks of repairs. [1]",
-        "A late frost in April destroyed blossoms on the lower slopes. [2]",
-    ]
+    assert pieces == ["The bridge reopened on Monday after six weeks of repairs. [1]"]
     assert answer.text == " ".join(pieces)
-    assert (answer.generated, answer.removed, answer.repointed) == (3, 1, 1)
-    assert answer.notice == "1 of 3 generated sentences were removed: no retrieved passage supports them."
-    assert [c.doc_id for c in answer.citations] == ["harbour", "orchard"]
-    for c, h in zip(answer.citations, HITS, strict=True):
-        assert h.text[c.start - h.start : c.end - h.start] == c.quote
+    assert (answer.generated, answer.removed, answer.repointed) == (3, 2, 0)
+    assert answer.notice == REMOVED_SENTENCES.format(removed=2, generated=3)
+    assert [c.doc_id for c in answer.citations] == ["harbour"]
+    c, h = answer.citations[0], HITS[0]
+    assert h.text[c.start - h.start : c.end - h.start] == c.quote
 
 
-def test_answerer_abstains_when_nothing_is_supported() -> None:
-    pieces, answer = collect(answerer("Volunteers painted it purple.").stream("When did the bridge reopen?", HITS))
-    assert pieces == [NO_ANSWER] and answer.abstained and answer.removed == 1
+def test_a_sentence_changing_one_fact_of_its_source_is_removed() -> None:
+    reply = (
+        "The bridge reopened on Monday after six weeks of repairs [1]. "
+        "The bridge did not reopen after six weeks of repairs [1]."
+    )
+    verdicts = []
+    chosen = answerer(reply)
+    chosen.on_verdict = verdicts.append
+    pieces, _answer = collect(chosen.stream("When did the bridge reopen after repairs?", HITS))
+    assert pieces == ["The bridge reopened on Monday after six weeks of repairs. [1]"]
+    assert verdicts[1].conflict is not None and verdicts[1].conflict.kind == "negation"
+
+
+def test_when_nothing_the_model_wrote_holds_the_confident_extractive_answer_is_shown() -> None:
+    question = "When did the bridge reopen?"
+    extractive = ExtractiveAnswerer(lambda term: 1.0).run(question, HITS)
+    assert not extractive.abstained
+    pieces, answer = collect(answerer("Volunteers painted it purple.").stream(question, HITS))
+    assert " ".join(pieces) == answer.text == extractive.text and not answer.abstained
+    assert answer.notice == NOTHING_VERIFIED.format(generated=1) and answer.removed == 1
+    assert answer.confidence == extractive.confidence
+
+
+def test_a_model_saying_the_articles_dont_answer_never_overrides_a_confident_extractive_answer() -> None:
+    question = "When did the bridge reopen?"
+    _pieces, answer = collect(answerer(NO_ANSWER).stream(question, HITS))
+    assert answer.text == ExtractiveAnswerer(lambda term: 1.0).run(question, HITS).text
+    assert answer.notice == MODEL_REFUSED and not answer.abstained
 
 
 def test_no_generation_when_the_extractive_decision_abstains() -> None:
