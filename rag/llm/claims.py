@@ -12,9 +12,10 @@ so they can be read and tested; what they catch and miss is measured by ``bench/
   one the span uses ("Lena" of "Lena Marsh" where the span says "Marsh"). Two names written side by
   side in the claim must stand side by side in the source ("Mark James" is not "Mark Delaney ... James").
 - Numbers (digits and number words), months and days must occur in the span, as often as the claim
-  uses them, and each number beside some of the words it stands beside in the claim.
+  uses them; and each number, date or name beside some of the words it stands beside in the claim.
 - A name's role ("prime minister Tomas Varga") must stand near that name in the source.
-- Pronouns: a claim's "she" against a span that only says "he" (or the reverse).
+- Pronouns: a claim's "she" where the span says "he" (counted, as opposites are), or a gender the
+  span and its neighbours never use.
 - Negation: the claim and the part of the span its words cover must hold as many negations.
 - Opposites: the claim uses one side of a pair in ``OPPOSITE_FORMS`` more often than the span does,
   and the other side less often ("rose" where the span says "fell").
@@ -182,31 +183,40 @@ def _numbers(text: str) -> Counter[str]:
 _WORDS_AND_NUMBERS = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+", re.UNICODE)
 
 
-def _misplaced_number(claim: str, span: str, reach: int = 4) -> str:
-    """A number of the claim that the span states only about something else: none of the claim's words
-    beside it (up to three content words or numbers each side) stands within ``reach`` words of it in the span
-    ("formed in 1972" against "formed in 1971 … 1972's Virginia Plain")."""
+def _misplaced(claim: str, span: str, reach: int = 4) -> tuple[str, str]:
+    """A number, date or name of the claim that the span states only about something else: none of the
+    claim's words beside it (up to three content words, numbers or names each side) stands within ``reach``
+    words of it in the span, twice that for names ("formed in 1972" against "formed in 1971 … 1972's
+    Virginia Plain"; "telling Blair members" against "telling Labour members … Mr Blair's leadership").
+    Returns (kind, word), or ("", "")."""
+
     def words(text: str) -> list[str]:
         return [NUMBER_WORDS.get(w.lower(), w.replace(",", "")) for w in _WORDS_AND_NUMBERS.findall(text)]
 
-    def is_number(w: str) -> bool:
-        return w[:1].isdigit()
+    def kind(i: int, w: str) -> str:
+        if w[:1].isdigit():
+            return "number"
+        if w.lower() in CALENDAR or (i > 0 and w[:1].isupper() and w.lower() not in STOPWORDS):
+            return "name"
+        return ""
 
     def key(w: str) -> str:
-        return w if is_number(w) else stem(w.lower())
+        return w if w[:1].isdigit() else stem(w.lower())
 
     c, s = words(claim), words(span)
-    meaningful = [i for i, w in enumerate(c) if is_number(w) or w.lower() not in STOPWORDS]
+    meaningful = [i for i, w in enumerate(c) if w[:1].isdigit() or w.lower() not in STOPWORDS]
     for n, i in enumerate(meaningful):
-        if not is_number(c[i]):
+        what = kind(i, c[i])
+        if not what:
             continue
         near = {key(c[j]) for j in meaningful[max(0, n - 3) : n] + meaningful[n + 1 : n + 4]}
         places = [j for j, x in enumerate(s) if x == c[i]]
+        wide = reach if what == "number" or c[i].lower() in CALENDAR else 2 * reach  # names: paraphrase moves them
         if near and places and not any(
-            key(x) in near for j in places for x in s[max(0, j - reach) : j + reach + 1] if x != c[i]
+            key(x) in near for j in places for x in s[max(0, j - wide) : j + wide + 1] if x != c[i]
         ):
-            return c[i]
-    return ""
+            return what, c[i]
+    return "", ""
 
 
 def _negations(tokens: Sequence[_Token]) -> int:
@@ -299,11 +309,12 @@ def _roles(tokens: Sequence[_Token]) -> list[tuple[str, list[str]]]:
         if j >= 0 and tokens[j].text == ",":
             j -= 1
         run: list[str] = []
-        while j >= 0 and not tokens[j].name and tokens[j].low.isalpha() and tokens[j].low not in STOPWORDS:
+        while (j >= 0 and len(run) < 3 and not tokens[j].name and tokens[j].low.isalpha()
+               and tokens[j].low not in STOPWORDS and not _is_verb(tokens, j)):
             run.insert(0, tokens[j].low)
             j -= 1
         if run and run[-1] in ROLES:
-            found.append((t.low, run[-3:]))
+            found.append((t.low, run))
     return found
 
 
@@ -376,18 +387,22 @@ def conflict(claim: str, span: str, context: str = "", title: str = "") -> Confl
     missing = _numbers(claim) - _numbers(span)
     if missing:
         return Conflict("number", sorted(missing)[0])
-    misplaced = _misplaced_number(claim, span)
-    if misplaced:
-        return Conflict("number", misplaced)
+    what, word = _misplaced(claim, span)
+    if what:
+        return Conflict(what, word)
     for name, role in _roles(c):
         if not _near(around, name, role) and not _near(heading, name, role):
             return Conflict("role", f"{' '.join(role)} {name}")
-    claim_words = {t.low.split("'")[0] for t in c}
-    span_words = {t.low.split("'")[0] for t in s}
+    mine = Counter(t.low.split("'")[0] for t in c)
+    theirs = Counter(t.low.split("'")[0] for t in s)
+    nearby = {t.low.split("'")[0] for t in around}
     for gender, other in (_GENDER, _GENDER[::-1]):
-        if gender & claim_words and not gender & span_words and (other & span_words or not gender & {
-                t.low for t in around}):
-            return Conflict("pronoun", sorted(gender & claim_words)[0])
+        used = sum(mine[w] for w in gender)
+        if not used:
+            continue
+        swapped = used > sum(theirs[w] for w in gender) and sum(theirs[w] for w in other) > sum(mine[w] for w in other)
+        if swapped or not (gender & set(theirs) or gender & nearby):
+            return Conflict("pronoun", min(w for w in gender if mine[w]))
     sentence = _cached_tokens(closest_sentence(claim, span))
     if _negations(c) != _negations(_covered(c, sentence)):
         return Conflict("negation", "not" if _negations(c) else "(affirmed)")
