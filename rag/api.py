@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from .answer.clarify import clarification, stories_to_ask_about
 from .answer.extractive import ExtractiveAnswerer, idf_from_counts
 from .answer.interface import Answerer, abstain, verify_citations
 from .answer.reader import get_reader
@@ -140,6 +141,7 @@ def ask(
     since: datetime | str | None = None,
     until: datetime | str | None = None,
     sources: Sequence[str] | None = None,
+    document: str | None = None,
     answerer: Answerer | str | None = None,
     min_confidence: float | None = None,
     settings: Settings | None = None,
@@ -149,9 +151,10 @@ def ask(
     ``answerer``: an answerer, or its name (``extractive``, ``llamacpp``, ``openai``);
     default ``settings.answerer`` (``RAG_ANSWERER``). ``min_confidence`` (0-1): answer when the
     estimated chance that the answer holds what was asked is at least this; default the
-    calibrated threshold of the answer model.
+    calibrated threshold of the answer model. ``document``: answer from this article only (the
+    answer to ``Answer.clarify``, which a first question with no subject of its own may get).
     """
-    return ask_stream(question, history=history, k=k, since=since, until=until, sources=sources,
+    return ask_stream(question, history=history, k=k, since=since, until=until, sources=sources, document=document,
                       answerer=answerer, min_confidence=min_confidence, settings=settings).result()
 
 
@@ -182,13 +185,14 @@ def ask_stream(
     since: datetime | str | None = None,
     until: datetime | str | None = None,
     sources: Sequence[str] | None = None,
+    document: str | None = None,
     answerer: Answerer | str | None = None,
     min_confidence: float | None = None,
     settings: Settings | None = None,
 ) -> AnswerStream:
     """Like ``ask``, streamed: checks and retrieval happen now, generation while you iterate."""
     question = check_question(question)
-    filters = make_filters(since, until, sources)
+    filters = make_filters(since, until, sources, [document] if document else None)
     if min_confidence is not None and (
         isinstance(min_confidence, bool) or not isinstance(min_confidence, (int, float))
     ):
@@ -210,7 +214,7 @@ def _start(
 ) -> AnswerStream:
     chosen = choose_answerer(index, settings, answerer, min_confidence)
     hits, query = retrieve(Retriever(index), question, history, k, filters, default_answerer(index))
-    return AnswerStream(_answer(index, chosen, question, history, query, hits))
+    return AnswerStream(_answer(index, chosen, question, history, query, hits, filters))
 
 
 def choose_answerer(
@@ -254,17 +258,28 @@ def stream_with(
 ) -> Generator[str, None, Answer]:
     """``answer_with`` as a stream of verified text pieces that returns the final ``Answer``."""
     hits, query = retrieve(retriever, question, history, k, filters, default_answerer(index))
-    return (yield from _answer(index, answerer, question, history, query, hits))
+    return (yield from _answer(index, answerer, question, history, query, hits, filters))
 
 
 def _answer(
-    index: Index, answerer: Answerer, question: str, history: list[tuple[str, str]], query: str, hits: list[Hit]
+    index: Index,
+    answerer: Answerer,
+    question: str,
+    history: list[tuple[str, str]],
+    query: str,
+    hits: list[Hit],
+    filters: Filters,
 ) -> Generator[str, None, Answer]:
     from .answer.registry import stream_answer
 
     if not hits:
         yield abstain().text
         return replace(abstain(), query=query)
+    stories = [] if history or filters.documents else stories_to_ask_about(question, hits, default_answerer(index))
+    if stories:
+        asked = clarification(stories, hits, query)
+        yield asked.text
+        return asked
     context = query[len(question) :] if query != question else ""
     answer = yield from stream_answer(answerer, question, hits, context, history)
     verified = verify_citations(answer, index.docs.document)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -97,7 +98,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from .api import ask_stream
     from .prompts import WEAK_ANSWER
 
-    stream = ask_stream(args.question, k=args.k, settings=settings, answerer=args.answerer,
+    stream = ask_stream(args.question, k=args.k, settings=settings, answerer=args.answerer, document=args.document,
                         min_confidence=args.min_confidence, **_filters(args))  # type: ignore[arg-type]
     if args.json:
         print(json.dumps(stream.result().to_json(args.question), ensure_ascii=False))
@@ -114,6 +115,8 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         print(WEAK_ANSWER.format(percent=round(100 * answer.confidence)))
     if answer.notice:
         print(f"\nNote: {answer.notice}")
+    for n, story in enumerate(answer.clarify, start=1):
+        print(f"{n}) rag ask {shlex.quote(args.question)} --document {shlex.quote(story.doc_id)}")
     if answer.citations:
         print("\nSources:")
     for c in answer.citations:
@@ -212,6 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("--answerer", help="extractive (default), llamacpp or openai (RAG_ANSWERER)")
     p.add_argument("--stream", action="store_true", help="print each sentence as soon as it is verified")
+    p.add_argument("--document", help="answer from this article only (a document id, as `rag search` shows)")
     p.add_argument("--model", help="llamacpp: model name from `rag models list` or a .gguf path (RAG_LLM_MODEL)")
     p.add_argument("--timeout", type=float, help="seconds to wait for the model before the extractive answer "
                    "(RAG_LLM_TIMEOUT, default 60)")

@@ -6,6 +6,11 @@ The extractive answerer uses the fixed sentences below; the language-model answe
 
 NO_ANSWER = "The indexed articles don't answer this question."
 
+# A first question with no subject of its own that several stories match (rag/answer/clarify.py).
+CLARIFY_QUESTION = "Which story do you mean?"
+CLARIFY = CLARIFY_QUESTION + " The question does not say, and these match it: {stories}."
+CLARIFY_STORY = "{n}) {title} ({source}{date})"
+
 # Shown before an answer whose confidence is below answer.extractive.WEAK_CONFIDENCE (UI and CLI).
 WEAK_ANSWER = "Weak answer (about {percent}% likely to hold what you asked):"
 

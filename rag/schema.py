@@ -107,6 +107,21 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Story:
+    """An article offered when a question does not say which one it means (``Answer.clarify``)."""
+
+    doc_id: str
+    title: str
+    source: str
+    url: str
+    published: datetime | None
+
+    def to_json(self) -> dict[str, object]:
+        return {"doc_id": self.doc_id, "title": self.title, "source": self.source, "url": self.url,
+                "published": self.published.isoformat() if self.published else None}
+
+
+@dataclass(frozen=True)
 class Answer:
     text: str
     citations: list[Citation]
@@ -121,6 +136,9 @@ class Answer:
     # Estimated probability that the answer holds what was asked (calibrated on held-out articles, see
     # docs/confidence.md); 0.0 for abstentions and for answerers that do not estimate it.
     confidence: float = 0.0
+    # A first question with no subject of its own that several stories match: the question back, with the
+    # stories to choose from (ask again with ``document=story.doc_id``); such an answer counts as abstaining.
+    clarify: list[Story] = field(default_factory=list)
 
     def to_json(self, question: str) -> dict[str, object]:
         return {
@@ -132,4 +150,5 @@ class Answer:
             "search_query": self.query or question,
             "notice": self.notice,
             "verification": {"generated": self.generated, "removed": self.removed, "repointed": self.repointed},
+            "clarify": [story.to_json() for story in self.clarify],
         }

@@ -11,6 +11,9 @@ the page and calls ``trigger('cite', {turn, n})``; the ``cite`` event runs
 ``Chat.open_citation`` with the session's answers (a ``gr.State``), which
 renders the article from the index with the quote in ``<mark id="quote">``.
 The same script ``watch``es the panel's value and scrolls the mark into view.
+A question back ("Which story do you mean?") lists stories as ``<a class="story"
+href="#story-<turn>-<k>">``: a click triggers ``story``, which asks the same question
+again within that article (``Chat.ask_within``).
 """
 
 from __future__ import annotations
@@ -69,12 +72,13 @@ def read_index(call: Callable[[], T]) -> T:
 
 PANEL_JS = r"""
 const onClick = (event) => {
-  const link = event.target instanceof Element ? event.target.closest('a.cite') : null;
+  const link = event.target instanceof Element ? event.target.closest('a.cite, a.story') : null;
   if (!link) return;
   event.preventDefault();
   event.stopPropagation();
-  const found = /^#cite-(\d+)-(\d+)$/.exec(link.getAttribute('href') || '');
-  if (found) trigger('cite', {turn: Number(found[1]), n: Number(found[2])});
+  const found = /^#(cite|story)-(\d+)-(\d+)$/.exec(link.getAttribute('href') || '');
+  if (found && found[1] === 'cite') trigger('cite', {turn: Number(found[2]), n: Number(found[3])});
+  if (found && found[1] === 'story') trigger('story', {turn: Number(found[2]), n: Number(found[3])});
 };
 if (window.__ragCiteClick) document.removeEventListener('click', window.__ragCiteClick, true);
 window.__ragCiteClick = onClick;
@@ -96,6 +100,7 @@ CSS = """
 .answer.streaming::after { content: "▍"; opacity: 0.6; }
 a.cite { color: var(--color-accent); font-weight: 600; text-decoration: none; cursor: pointer; padding: 0 1px; }
 a.cite:hover, a.cite:focus { text-decoration: underline; }
+a.story { color: var(--color-accent); font-weight: 600; cursor: pointer; font-style: normal; }
 .status.error { color: #b91c1c; }
 .status.info { color: inherit; }
 #source-panel .source-panel { padding: 4px 8px; }
@@ -233,8 +238,11 @@ class Chat:
         sources: Sequence[str] | None,
         answerer: str | None = None,
         min_confidence: float | None = None,
+        document: str | None = None,
+        within: str = "",
     ) -> Iterator[tuple[Any, ...]]:
-        """Stream the answer into the chat as each sentence is verified; the panel lists the sources.
+        """Stream the answer into the chat as each sentence is verified; the panel lists the sources;
+        ``document`` (titled ``within``) keeps the answer to one article.
 
         Retrieval runs under ``read_index``; generation runs outside it, so a slow model never blocks
         other sessions. Each verified sentence is typed out a few words at a time.
@@ -249,6 +257,7 @@ class Chat:
                     since=(since or "").strip() or None,
                     until=(until or "").strip() or None,
                     sources=list(sources or []) or None,
+                    document=document,
                     answerer=answerer or None,
                     min_confidence=None if min_confidence is None else float(min_confidence),
                     settings=self.settings,
@@ -258,7 +267,8 @@ class Chat:
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), render.render_status(str(exc), error=True)
             return
         turn = len(turns)
-        chat.append({"role": "user", "content": render.render_question(question)})
+        label = f"{question} (in: {within})" if within else question
+        chat.append({"role": "user", "content": render.render_question(label)})
         chat.append({"role": "assistant", "content": ""})
         shown = ""
         try:
@@ -282,7 +292,9 @@ class Chat:
             chat.pop()
             yield [*chat], gr.skip(), gr.skip(), gr.skip(), render.render_status(str(exc), error=True)
             return
-        if answer.abstained:
+        if answer.clarify:
+            chat[-1] = {"role": "assistant", "content": render.render_clarify(answer.clarify, turn)}
+        elif answer.abstained:
             chat[-1] = {"role": "assistant", "content": render.render_abstained(answer.text)}
         else:
             numbers = [c.n for c in answer.citations]
@@ -291,7 +303,8 @@ class Chat:
         citations = [c.to_json() for c in answer.citations]
         turns.append(
             {"question": question, "answer": answer.text, "abstained": answer.abstained, "citations": citations,
-             "notice": answer.notice, "confidence": answer.confidence}
+             "notice": answer.notice, "confidence": answer.confidence,
+             "clarify": [story.to_json() for story in answer.clarify]}
         )
         yield chat, turns, "", render.render_panel(citations, turn), render.render_status(answer.notice)
 
@@ -316,6 +329,29 @@ class Chat:
             return render.render_panel(citations, turn, n, body)
         return render.render_panel(citations, turn, n, render.render_document(document, citation))
 
+    def ask_within(
+        self,
+        turns: list[Turn] | None,
+        chat: list[dict[str, Any]] | None,
+        answerer: str | None,
+        min_confidence: float | None,
+        evt: gr.EventData,
+    ) -> Iterator[tuple[Any, ...]]:
+        """Story ``n`` of the question back in answer ``turn`` was chosen: ask that question again, within it."""
+        data = evt._data if isinstance(getattr(evt, "_data", None), dict) else {}
+        try:
+            turn, n = int(data.get("turn", -1)), int(data.get("n", -1))
+        except (TypeError, ValueError):
+            return
+        turns = list(turns or [])
+        stories = turns[turn].get("clarify", []) if 0 <= turn < len(turns) else []
+        if not 1 <= n <= len(stories):
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), render.render_status("That story is no longer offered.")
+            return
+        story = stories[n - 1]
+        yield from self.respond(turns[turn]["question"], chat, turns, None, None, None, answerer, min_confidence,
+                                document=story["doc_id"], within=story["title"] or story["doc_id"])
+
     @staticmethod
     def clear() -> tuple[list[Any], list[Turn], str, str]:
         return [], [], render.EMPTY_PANEL, ""
@@ -331,10 +367,12 @@ class Chat:
         sources: list[str] | None = None,
         answerer: str = "",
         min_confidence: float | None = None,
+        document: str = "",
     ) -> dict[str, Any]:
         """Answer a question from the indexed articles: the same JSON as `rag ask --json`.
 
-        ``answerer``: extractive, llamacpp or openai (default: the server's RAG_ANSWERER).
+        ``answerer``: extractive, llamacpp or openai (default: the server's RAG_ANSWERER). ``document``:
+        answer from this article only (one of the stories a question back lists under ``clarify``).
         """
         try:
             stream = read_index(
@@ -344,6 +382,7 @@ class Chat:
                     since=since or None,
                     until=until or None,
                     sources=sources or None,
+                    document=document or None,
                     answerer=answerer or None,
                     min_confidence=min_confidence,
                     settings=self.settings,
@@ -544,6 +583,8 @@ def build_app(settings: Settings) -> gr.Blocks:
             **private,
         )
         panel.cite(chat.open_citation, [turns], [panel], **private)
+        panel.story(chat.ask_within, [turns, chatbot, answerer, min_confidence],
+                    [chatbot, turns, question, panel, status], **private)
         clear.click(chat.clear, None, [chatbot, turns, panel, status], **private)
         chatbot.clear(chat.clear, None, [chatbot, turns, panel, status], **private)
         indexing: dict[str, Any] = {"concurrency_limit": 1, "concurrency_id": "index", **private}

@@ -15,8 +15,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from rag.answer.extractive import WEAK_CONFIDENCE
-from rag.prompts import WEAK_ANSWER
-from rag.schema import Document
+from rag.prompts import CLARIFY_QUESTION, WEAK_ANSWER
+from rag.schema import Document, Story
 
 CITATION = re.compile(r"\[(\d+)\]")
 CONTEXT_CHARS = 2500  # document text shown either side of the quote
@@ -85,6 +85,16 @@ def render_answer(
 
 def render_abstained(text: str) -> str:
     return f'<div class="answer abstained complete">{esc(text)}</div>'
+
+
+def render_clarify(stories: Sequence[Story], turn: int) -> str:
+    """The question back: each story a link that asks the question again within that story."""
+    items = []
+    for k, story in enumerate(stories, start=1):
+        date = f", {story.published:%Y-%m-%d}" if story.published else ""
+        link = f'<a class="story" href="#story-{turn}-{k}" role="button">{esc(story.title or story.doc_id)}</a>'
+        items.append(f"<li>{link} ({esc(story.source)}{esc(date)})</li>")
+    return f'<div class="answer abstained clarify complete">{esc(CLARIFY_QUESTION)}<ol>{"".join(items)}</ol></div>'
 
 
 def render_question(text: str) -> str:

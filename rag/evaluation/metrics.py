@@ -69,6 +69,9 @@ def answer_metrics(results: list[tuple[Question, Answer, float]]) -> dict[str, A
         "citations": len(citations),
         "unanswerable": len(unanswerable),
         "answered_unanswerable": rate(sum(not a.abstained for _, a in unanswerable), len(unanswerable)),
+        # questions back ("Which story do you mean?"), counted above as abstentions
+        "clarified_answerable": rate(sum(bool(a.clarify) for _, a in answerable), len(answerable)),
+        "clarified_unanswerable": rate(sum(bool(a.clarify) for _, a in unanswerable), len(unanswerable)),
         "mean_confidence_answered": round(sum(a.confidence for _, a in given) / len(given), 4) if given else None,
         "latency_p50_ms": round(1000 * latencies[len(latencies) // 2], 1) if latencies else None,
     }

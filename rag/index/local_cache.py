@@ -110,6 +110,7 @@ class _Matrix:
     vectors: np.ndarray  # (chunks, dim) float32, L2-normalised
     published_ts: np.ndarray  # float; NaN for undated documents
     sources: np.ndarray  # str
+    doc_ids: np.ndarray  # str
 
 
 class LocalCache:
@@ -235,10 +236,12 @@ class LocalCache:
         since: int | None = None,
         until: int | None = None,
         sources: Sequence[str] = (),
+        documents: Sequence[str] = (),
         max_postings: int | None = MAX_POSTINGS,
     ) -> list[tuple[str, float]]:
         """(chunk_id, BM25 score) of the best ``n`` chunks holding any of ``terms``, higher is better;
-        ``since``/``until`` are Unix times of the published date, ``sources`` source names. Only the
+        ``since``/``until`` are Unix times of the published date, ``sources`` source names, ``documents``
+        document ids. Only the
         rarest terms within ``max_postings`` are searched (None: all), which bounds the time it takes."""
         if max_postings is not None:
             terms = self.rarest(terms, max_postings)
@@ -253,6 +256,9 @@ class LocalCache:
         if sources:
             where += f" AND d.source IN ({','.join('?' * len(sources))})"
             params.extend(sources)
+        if documents:
+            where += f" AND d.doc_id IN ({','.join('?' * len(documents))})"
+            params.extend(documents)
         if where:  # filters apply before the limit: join, then rank (FTS5's own sort by rank)
             sql = f"""SELECT c.chunk_id, -chunks_fts.rank FROM chunks_fts
                 JOIN chunks c ON c.rowid = chunks_fts.rowid JOIN documents d ON d.doc_id = c.doc_id
@@ -311,6 +317,7 @@ class LocalCache:
         since: int | None = None,
         until: int | None = None,
         sources: Sequence[str] = (),
+        documents: Sequence[str] = (),
     ) -> list[tuple[str, float]]:
         """(chunk_id, cosine similarity) of the ``n`` chunks closest to ``query``: an exact search over
         every cached vector (the filters as in ``bm25``)."""
@@ -323,6 +330,8 @@ class LocalCache:
             keep &= matrix.published_ts <= until
         if sources:
             keep &= np.isin(matrix.sources, list(sources))
+        if documents:
+            keep &= np.isin(matrix.doc_ids, list(documents))
         scores = np.where(keep, scores, -np.inf)
         n = min(n, int(keep.sum()))
         best = np.argpartition(-scores, n - 1)[:n] if n else np.zeros(0, dtype=int)
@@ -337,7 +346,7 @@ class LocalCache:
             return matrix
         with self._matrix_lock:
             rows = self.conn.execute(
-                """SELECT c.chunk_id, c.vector, d.published_ts, d.source FROM chunks c
+                """SELECT c.chunk_id, c.vector, d.published_ts, d.source, d.doc_id FROM chunks c
                    JOIN documents d ON d.doc_id = c.doc_id WHERE c.vector IS NOT NULL"""
             ).fetchall()
             dim = len(rows[0][1]) // 4 if rows else 0
@@ -347,6 +356,7 @@ class LocalCache:
                 np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), dim),
                 np.array([np.nan if r[2] is None else r[2] for r in rows], dtype=float),
                 np.array([r[3] for r in rows], dtype=object),
+                np.array([r[4] for r in rows], dtype=object),
             )
         return matrix
 

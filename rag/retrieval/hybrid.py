@@ -37,6 +37,7 @@ class Filters:
     since: datetime | None = None
     until: datetime | None = None
     sources: tuple[str, ...] = ()
+    documents: tuple[str, ...] = ()  # document ids: a question asked within chosen articles
 
     def chroma_where(self) -> dict[str, Any] | None:
         clauses: list[dict[str, Any]] = []
@@ -46,6 +47,8 @@ class Filters:
             clauses.append({"published_ts": {"$lte": int(self.until.timestamp())}})
         if self.sources:
             clauses.append({"source": {"$in": list(self.sources)}})
+        if self.documents:
+            clauses.append({"doc_id": {"$in": list(self.documents)}})
         if not clauses:
             return None
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
@@ -56,14 +59,21 @@ class Filters:
             "since": int(self.since.timestamp()) if self.since else None,
             "until": int(self.until.timestamp()) if self.until else None,
             "sources": self.sources,
+            "documents": self.documents,
         }
 
 
 def make_filters(
-    since: datetime | str | None = None, until: datetime | str | None = None, sources: Any = None
+    since: datetime | str | None = None,
+    until: datetime | str | None = None,
+    sources: Any = None,
+    documents: Any = None,
 ) -> Filters:
     """Filters from user input; a date without a time covers that whole day."""
-    return Filters(_as_date(since, end=False), _as_date(until, end=True), tuple(sources or ()))
+    if isinstance(documents, str):
+        documents = [documents]
+    return Filters(_as_date(since, end=False), _as_date(until, end=True), tuple(sources or ()),
+                   tuple(documents or ()))
 
 
 def _as_date(value: datetime | str | None, *, end: bool) -> datetime | None:

@@ -269,3 +269,21 @@ def test_hostile_article_executes_nothing(ui: Any) -> None:
         HOSTILE_TEXT[1],
     )
     ui.page.wait_for_function("() => document.body.getAttribute('data-pwned') === '1'")
+
+
+def test_a_question_back_lists_the_stories_and_a_click_asks_within_one(ui: Any) -> None:
+    asked = ui.ask("Who paid for it?")  # a first question with no subject; several stories match
+    assert asked.text.startswith("Which story do you mean?"), asked.text
+    stories = ui.page.locator("#chat a.story")
+    assert stories.count() >= 2
+    answers = ui.page.locator("#chat .answer.complete")
+    before = answers.count()
+    ui.page.locator("#chat a.story", has_text="Glenmoor lighthouse").click()
+    ui.page.wait_for_function("n => document.querySelectorAll('#chat .answer.complete').length > n", arg=before)
+    answer = answers.nth(before).inner_text()
+    assert "fishing cooperative and a lottery grant" in answer, answer
+    panel = open_citation(ui, 1)
+    assert panel.locator(".doc-title").inner_text() == "Glenmoor lighthouse reopens as a marine museum"
+    assert ui.page.evaluate("() => document.body.getAttribute('data-pwned')") is None  # titles shown as text
+    ui.screenshot("question-back.png")
+    assert ui.errors == [] and ui.dialogs == []

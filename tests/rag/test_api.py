@@ -12,7 +12,7 @@ import rag
 from rag import api
 from rag.errors import IndexEmptyError, InputError
 from rag.index.sync import sync
-from rag.prompts import NO_ANSWER
+from rag.prompts import CLARIFY_QUESTION, NO_ANSWER
 from rag.schema import Answer
 from rag.settings import Settings
 
@@ -42,7 +42,9 @@ def check_contract(answer: Answer, settings: Settings) -> Answer:
         assert doc.text[c.start : c.end] == c.quote
         assert c.quote and c.title == doc.title and c.source == doc.source and c.url == doc.url
         assert c.published == doc.published
-    if answer.abstained:
+    if answer.clarify:
+        assert answer.abstained and answer.text.startswith(CLARIFY_QUESTION) and answer.citations == []
+    elif answer.abstained:
         assert answer.text == NO_ANSWER and answer.citations == []
     else:
         assert answer.citations
@@ -107,6 +109,18 @@ def test_filters_by_date_and_source(indexed: Settings) -> None:
     assert {c.published.year for c in answer.citations} == {2023}
     with pytest.raises(InputError, match="not a date"):
         rag.search("buses", settings=indexed, since="last week")
+
+
+def test_a_first_question_without_a_subject_that_several_stories_match_is_asked_back(indexed: Settings) -> None:
+    answer = ask(indexed, "What did the committee decide?")
+    assert len(answer.clarify) >= 2 and {s.title for s in answer.clarify} <= {d["title"] for d in DATED}
+    assert answer.to_json("q")["clarify"][0]["doc_id"] == answer.clarify[0].doc_id
+    chosen = answer.clarify[-1]
+    within = ask(indexed, "What did the committee decide?", document=chosen.doc_id)  # the user picks one
+    assert not within.clarify and {h.doc_id for h in within.hits} == {chosen.doc_id}
+    assert all(c.doc_id == chosen.doc_id for c in within.citations)
+    history = [("When did the night buses start?", "Brackwater's first night buses started running on Thursday.")]
+    assert not ask(indexed, "What did the committee decide?", history=history).clarify  # a follow-up: its subject
 
 
 def test_latest_questions_favour_newer_articles(indexed: Settings) -> None:

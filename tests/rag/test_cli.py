@@ -77,6 +77,19 @@ def test_ask_and_search_commands(settings, corpus) -> None:
     assert readable.stdout.startswith("Mira Okonjo") and "\nSources:\n[1] Teenager wins national chess title" in (
         readable.stdout)
 
+    for name, text in (("trams.txt", "Tram fares frozen\n\nThe Ostwick transport committee froze tram fares for "
+                                     "2025 and promised longer evening services, the committee said on Monday."),
+                       ("ferries.txt", "Ferry timetable changes\n\nThe Ostwick transport committee cut two ferry "
+                                       "crossings on Sundays after a fall in passengers, the committee said.")):
+        (corpus / "local" / name).write_text(text, encoding="utf-8")
+    assert main(["index", "--index-dir", str(settings.index_dir), "--corpus-dir", str(corpus)]) == 0
+    question = "What happened?"  # no subject of its own, several stories match: the question back
+    asked = _cli(settings, "ask", question)
+    assert asked.stdout.startswith("Which story do you mean?"), asked.stdout
+    assert f"rag ask '{question}' --document local/" in asked.stdout
+    within = json.loads(_cli(settings, "ask", question, "--document", "local/trams.txt", "--json").stdout)
+    assert within["clarify"] == [] and {c["doc_id"] for c in within["citations"]} <= {"local/trams.txt"}
+
     found = _cli(settings, "search", "apple frost", "-k", "2", "--json")
     hits = json.loads(found.stdout)
     assert len(hits) == 2 and hits[0]["doc_id"] == "local/orchard.txt"

@@ -215,3 +215,18 @@ def test_min_confidence_slider_gives_a_marked_weak_answer(chat: Chat) -> None:
     content = weak[0][-1]["content"]
     assert 'class="answer weak complete"' in content and "likely to hold what you asked" in content
     assert 0.0 <= weak[1][0]["confidence"] < 0.5
+
+
+def test_choosing_a_story_of_a_question_back_asks_again_within_it(chat: Chat) -> None:
+    offered = [{"doc_id": "local/orchard.txt", "title": "Late frost", "source": "local", "url": "", "published": None},
+               {"doc_id": "local/harbour.txt", "title": "Harbour bridge", "source": "local", "url": "",
+                "published": None}]
+    turns = [{"question": "When did the harbour bridge reopen?", "answer": "Which story do you mean?",
+              "abstained": True, "citations": [], "notice": "", "confidence": 0.0, "clarify": offered}]
+    updates = list(chat.ask_within(turns, [], None, None, event(turn=0, n=2)))
+    chat_log, answered, *_ = updates[-1]
+    assert answered[-1]["question"] == "When did the harbour bridge reopen?"
+    assert answered[-1]["citations"] and {c["doc_id"] for c in answered[-1]["citations"]} == {"local/harbour.txt"}
+    assert 'href="#cite-1-1"' in chat_log[-1]["content"]
+    stale = list(chat.ask_within(turns, [], None, None, event(turn=0, n=9)))
+    assert "no longer offered" in stale[-1][4]

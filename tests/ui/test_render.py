@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from rag.schema import Document
+from rag.schema import Document, Story
 from ui import render
 
 HOSTILE = "<img src=x onerror=alert(1)><script>alert(2)</script>\"'&"
@@ -106,3 +106,11 @@ def test_weak_answers_are_marked_with_their_confidence() -> None:
     sure = render.render_answer("Surely this. [1]", 0, [1], confidence=0.93)
     assert "weak" not in sure
     assert "weak" not in render.render_answer("No confidence given. [1]", 0, [1])
+
+
+def test_a_question_back_links_each_story_and_escapes_its_title() -> None:
+    stories = [Story("a", HOSTILE, HOSTILE, "", datetime(2024, 5, 2, tzinfo=UTC)), Story("b", "", "src", "", None)]
+    html = render.render_clarify(stories, turn=4)
+    assert html.count('class="story"') == 2 and 'href="#story-4-1"' in html and 'href="#story-4-2"' in html
+    assert "<script>" not in html and "<img" not in html and ESCAPED in html
+    assert "2024-05-02" in html and ">b</a>" in html  # no title: the document id

@@ -1,0 +1,62 @@
+"""Which story? How often a first question is asked back, and what that does to false answers and
+false abstentions: `rag eval` with the question back off and at several values of
+``rag.answer.clarify.CLOSE`` (the share of the best story's score a second story must reach) and
+``CONFIDENT`` (the extractive answer's confidence from which the question is answered anyway).
+
+CoQA first turns, 25 of the half's 50 stories left out of the index (seeds 1-3, as docs/confidence.md):
+the value is chosen on the train half and quoted on the test half. SQuAD test (1,000 questions, 12 of
+24 articles left out, seed 1) checks that questions naming their subject are not affected.
+
+Run: RAG_EMBED_BACKEND=onnx RAG_CACHE_DIR=DIR .venv/bin/python bench/bench_clarify.py --half train
+     [--values off,0.8/0.5,0.7/0.5] [--squad] --out bench/results/bench_clarify-train.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from rag.answer import clarify
+from rag.evaluation.run import evaluate
+from rag.settings import Settings
+
+COQA = Path("../shared/data/coqa-cnn.json")
+SQUAD = Path("../shared/data/squad-dev-v1.1.json")
+KEYS = ("abstained_on_answerable", "answered_left_out", "contains_gold", "clarified_answerable",
+        "clarified_unanswerable")
+
+
+def run(path: Path, settings: Settings, close: float, confident: float, **kwargs: object) -> dict[str, object]:
+    clarify.CLOSE, clarify.CONFIDENT = close, confident
+    report = evaluate(path, settings=settings, progress=False, **kwargs)  # type: ignore[arg-type]
+    return {k: report["answers"].get(k) for k in KEYS} | {"questions": report["questions"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--half", choices=("train", "test"), default="train")
+    parser.add_argument("--values", default="off,0.5/0.6", help="off, or CLOSE/CONFIDENT pairs")
+    parser.add_argument("--seeds", default="1,2,3")
+    parser.add_argument("--squad", action="store_true", help="also SQuAD test, 1,000 questions (off and each value)")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    settings = Settings.from_env()
+    results: dict[str, object] = {"half": args.half, "coqa": {}, "squad": {}}
+    for value in args.values.split(","):
+        close, confident = (float("inf"), 0.0) if value == "off" else map(float, value.split("/"))
+        rows = [run(COQA, settings, close, confident, turns="first", articles=args.half, leave_out=25, seed=int(seed))
+                for seed in args.seeds.split(",")]
+        pooled = {k: round(sum(float(r[k] or 0) for r in rows) / len(rows), 4) for k in KEYS}
+        results["coqa"][value] = {"seeds": rows, "mean": pooled}  # type: ignore[index]
+        print(f"CoQA {args.half} first turns, CLOSE={value}: " + ", ".join(f"{k} {v}" for k, v in pooled.items()))
+        if args.squad:
+            squad = run(SQUAD, settings, close, confident, articles="test", leave_out=12, seed=1, limit=1000)
+            results["squad"][value] = squad  # type: ignore[index]
+            print(f"SQuAD test 1,000, CLOSE={value}: {squad}")
+    if args.out:
+        args.out.write_text(json.dumps(results, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
