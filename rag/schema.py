@@ -134,7 +134,8 @@ class Answer:
     removed: int = 0  # of those, removed because no retrieved passage supports them
     repointed: int = 0  # kept, but cited to a different passage than the model named
     # Estimated probability that the answer holds what was asked (calibrated on held-out articles, see
-    # docs/confidence.md); 0.0 for abstentions and for answerers that do not estimate it.
+    # docs/confidence.md); 0.0 for abstentions. A language model's answer carries the confidence of the
+    # extractive decision that let it answer (its sentences are shown only where that model sees an answer).
     confidence: float = 0.0
     # A first question with no subject of its own that several stories match: the question back, with the
     # stories to choose from (ask again with ``document=story.doc_id``); such an answer counts as abstaining.

@@ -56,8 +56,8 @@ CALENDAR = frozenset(
 )
 
 # Pairs of words that say opposite things about the same event (their forms, stemmed below). A claim
-# that uses one side where the span uses the other (and not the first) contradicts it. Written by
-# reading news verbs; bench/bench_claims.py measures what pairs outside this list still get through.
+# that uses one side more than the span does, where the span uses the other more, contradicts it.
+# Written by reading news verbs; bench/bench_claims.py measures what pairs outside this list get through.
 OPPOSITE_FORMS = [
     ("rise rises rose risen rising", "fall falls fell fallen falling"),
     ("increase increases increased increasing", "decrease decreases decreased decreasing cut cuts cutting"),
@@ -116,7 +116,7 @@ _IRREGULAR = frozenset(
     "sees sent sends spent spends set sets put puts cut cuts hit hits beat beats brought brings built builds "
     "chose chooses fell falls rose rises grew grows kept keeps knew knows ran runs stood stands struck strikes "
     "wrote writes began begins broke breaks drew draws fought fights flew flies forgot froze hid hung lay lent "
-    "meant rang sang sank shot shut slept spoke swore threw understood wore withdrew won't".split()
+    "meant rang sang sank shot shut slept spoke swore threw understood wore withdrew".split()
 )
 _PASSIVE = frozenset("is are was were been being be".split())
 _GENDER = ({"he", "him", "his", "himself"}, {"she", "her", "hers", "herself"})
