@@ -23,12 +23,6 @@ def check(doc: Document, chunker: Chunker) -> list:
     return chunks
 
 
-def test_sentences_respect_abbreviations_and_lines() -> None:
-    text = 'Mr. Smith met Dr. Jones. U.S. officials said "No." Then they left!\nHeadline here'
-    spans = [text[s:e] for s, e in sentence_spans(text)]
-    assert spans == ["Mr. Smith met Dr. Jones.", 'U.S. officials said "No."', "Then they left!", "Headline here"]
-
-
 def test_chunks_cover_text_with_overlap_and_offsets() -> None:
     sentences = [f"Aldmere has {i} bridges." for i in range(80)]
     doc = Document(doc_id="d", title="t", text="Title\n\n" + " ".join(sentences))
@@ -65,13 +59,6 @@ def test_text_without_spaces_long_tokens_and_other_scripts() -> None:
     check(Document(doc_id="url", title="t", text=f"See {url} for details. And more."), chunker)
     check(Document(doc_id="one-line", title="t", text="word " * 40000), chunker)  # a single 200 kB line
     check(Document(doc_id="blob", title="t", text="x" * 200_000), chunker)
-
-
-def test_sentence_ends_of_other_scripts() -> None:
-    text = "北京今天宣布新政策。股市上涨！会持续吗？Привет мир. Это тест. مرحبا بالعالم؟ نعم"
-    spans = [text[s:e] for s, e in sentence_spans(text)]
-    assert spans == ["北京今天宣布新政策。", "股市上涨！", "会持续吗？", "Привет мир.", "Это тест.", "مرحبا بالعالم؟",
-                     "نعم"]
 
 
 from hypothesis import given, settings  # noqa: E402
