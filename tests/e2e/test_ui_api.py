@@ -35,7 +35,7 @@ def test_ask_endpoint_returns_the_json_of_rag_ask(client: Any, app: Any, capsys:
 
     assert result == cli_json(app, capsys, question)
     assert set(result) == {"question", "answer", "abstained", "citations", "search_query", "notice", "verification",
-                           "confidence"}
+                           "confidence", "clarify"}
     assert result["abstained"] is False and "[1]" in result["answer"]
     assert result["citations"][0]["source"] == "Ostwick Times"
     for citation in result["citations"]:
@@ -71,3 +71,12 @@ def test_only_the_ask_endpoint_is_public(client: Any) -> None:
     info = client.view_api(print_info=False, return_format="dict")
     assert list(info["named_endpoints"]) == ["/ask"]
     assert info["unnamed_endpoints"] == {}
+
+
+def test_a_question_back_through_the_api_and_the_answer_within_the_chosen_story(client: Any) -> None:
+    asked = client.predict("Who paid for it?", api_name="/ask")  # no subject of its own; several stories match
+    assert asked["abstained"] and asked["answer"].startswith("Which story do you mean?")
+    lighthouse = next(s for s in asked["clarify"] if s["title"].startswith("Glenmoor lighthouse"))
+    within = client.predict("Who paid for it?", document=lighthouse["doc_id"], api_name="/ask")
+    assert within["clarify"] == [] and "fishing cooperative" in within["answer"]
+    assert {c["doc_id"] for c in within["citations"]} == {lighthouse["doc_id"]}
