@@ -252,6 +252,13 @@ def summarise() -> dict[str, Any]:
     return report
 
 
+def set_results(folder: Path) -> None:
+    """Write and summarise in another folder (a fresh run beside the committed one)."""
+    global RESULTS
+    folder.mkdir(parents=True, exist_ok=True)
+    RESULTS = folder
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--answerer", default="extractive", choices=["extractive", "llamacpp", "openai"])
@@ -260,7 +267,9 @@ def main() -> None:
     parser.add_argument("--left-out", type=int, default=50, help="questions per dataset whose article is left out")
     parser.add_argument("--timeout", type=float, default=300.0, help="llm_timeout for the run (a busy machine)")
     parser.add_argument("--summary", action="store_true", help="summarise every bench/results/bench_llm-*.jsonl")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="folder of the .jsonl files and the summary")
     args = parser.parse_args()
+    set_results(args.results)
     if args.summary:
         report = summarise()
         (RESULTS / "bench_llm.json").write_text(json.dumps(report, indent=1) + "\n")
