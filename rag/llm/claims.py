@@ -243,8 +243,11 @@ class _Actor:
     words: frozenset[str]  # content stems, names included, adverbs (-ly) left out
 
     def within(self, other: _Actor) -> bool:
-        """The same subject: every name of this one in the other, and at least half of its words."""
-        return self.names <= other.names and len(self.words & other.words) * 2 >= len(self.words)
+        """The same subject: its names in the other (one shared name is enough: "Jeffrey MacDonald" is the
+        source's "MacDonald"), and at least half of its words."""
+        same = self.names <= other.names or bool(self.names & other.names)
+        words = self.words - (self.names - other.names) if same else self.words
+        return same and len(words & other.words) * 2 >= len(words)
 
 
 def _actor_of(tokens: Sequence[_Token]) -> _Actor:
@@ -289,14 +292,25 @@ def _runs(tokens: Sequence[_Token], roles: bool = False) -> list[list[_Token]]:
 
 
 def _written(tokens: Sequence[_Token]) -> set[str]:
-    """The forms a claim's name may take to match: as written; a sentence's first word also in lower case."""
+    """What a claim's name matches: a word as written (a sentence's first word also in lower case), or the
+    stem of a capitalised word, marked with "~" ("Catholics" matches "Catholic")."""
     forms = {t.form for t in tokens}
     forms |= {t.low for t in tokens if t.first}
+    forms |= {"~" + t.stem for t in tokens if t.form[:1].isupper()}
     return forms
 
 
+def _found(t: _Token, forms: set[str]) -> bool:
+    return t.form in forms or "~" + t.stem in forms
+
+
+def _initial(t: _Token) -> bool:
+    return len(t.form) == 1 and t.form.isupper()
+
+
 def _pairs(tokens: Sequence[_Token]) -> set[tuple[str, str]]:
-    return {(a.low, b.low) for a, b in itertools.pairwise(tokens)}
+    """Words side by side, initials left out ("Thomas S. Murphy" holds "Thomas Murphy")."""
+    return {(a.low, b.low) for a, b in itertools.pairwise([t for t in tokens if not _initial(t)])}
 
 
 def _roles(tokens: Sequence[_Token]) -> list[tuple[str, list[str]]]:
@@ -339,7 +353,9 @@ def _covered(claim: Sequence[_Token], source: Sequence[_Token]) -> Sequence[_Tok
     start = next((i for i, t in enumerate(source) if t.stem == first), None)
     if start is None:
         return source
-    end = next((i for i in range(start, len(source)) if source[i].stem == last), len(source) - 1)
+    end = next((i for i in range(start, len(source)) if source[i].stem == last), None)
+    if end is None:  # the claim puts its words in another order: the whole sentence
+        return source
     return source[max(0, start - mine[0] - 1) : end + len(claim) - mine[-1] + 1]
 
 
@@ -372,16 +388,16 @@ def conflict(claim: str, span: str, context: str = "", title: str = "") -> Confl
     heading = _cached_tokens(title)
     in_span, in_title, in_context = _written(s), _written(heading), _written(around)
     for run in _runs(c, roles=True):
-        anchored = any(t.form in in_span for t in run)
+        anchored = any(_found(t, in_span) for t in run)
         for t in run:
-            here = t.form in in_span or t.form in in_title
+            here = _found(t, in_span) or _found(t, in_title)
             if t.low in CALENDAR and t.form not in in_span:
                 return Conflict("name", t.form)
-            if not here and not (anchored and t.form in in_context):
+            if not here and not (anchored and _found(t, in_context)):
                 return Conflict("name", t.form)
     source_pairs = _pairs(around) | _pairs(heading)
     for run in _runs(c):
-        for a, b in itertools.pairwise(run):
+        for a, b in itertools.pairwise([t for t in run if not _initial(t)]):
             if (a.low, b.low) not in source_pairs:
                 return Conflict("name", f"{a.form} {b.form}")
     missing = _numbers(claim) - _numbers(span)

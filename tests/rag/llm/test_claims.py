@@ -75,3 +75,17 @@ def test_two_sentences_that_deny_each_other() -> None:
     assert contradicts("Prices rose sharply in March.", "Prices fell sharply in March.")
     assert not contradicts("Lena Marsh welcomed the draft agreement.", "Tomas Varga asked for more time.")
     assert not contradicts("The talks began on Tuesday.", "The talks did not end on Tuesday evening, officials said.")
+
+
+@pytest.mark.parametrize(("claim", "span", "context"), [
+    ("Thomas Murphy stayed on as president.", "Thomas S. Murphy stayed on as president.", ""),
+    ("The edict protected Catholics in the north.", "The edict protected Catholic interests in the north.", ""),
+    ("Jeffrey MacDonald was convicted of the murders.", "Ten years later, MacDonald was convicted of the murders.",
+     "Jeffrey MacDonald was a doctor. Ten years later, MacDonald was convicted of the murders."),
+    ("Some pharmacies sell drugs without a prescription, which is one problem.",
+     "One problem is that some pharmacies sell drugs without a prescription.", ""),
+])
+def test_what_a_language_model_writes_of_a_true_source_passes(claim: str, span: str, context: str) -> None:
+    """Restatements seen from Qwen2.5-1.5B (bench/bench_llm.py): a middle initial left out, a plural, a first
+    name the neighbouring sentence gives, the same words in another order."""
+    assert conflict(claim, span, context or span) is None

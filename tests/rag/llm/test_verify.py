@@ -1,7 +1,7 @@
 """Verification of generated sentences: pure logic over given text and hits (no model, no index).
 
 The verifier runs here without an embedder (lexical support only), so every case is deterministic;
-tests/rag/test_generation.py runs the same path with the real embedder and a real model. Where an
+tests/rag/llm/test_answerer.py runs the same path with the real embedder and a real model. Where an
 answerer is needed, ``ScriptedBackend`` stands in for the model: a real model cannot be made to write
 a chosen wrong citation or a chosen unsupported claim on demand, and those are what is tested here.
 """
