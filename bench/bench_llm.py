@@ -41,12 +41,15 @@ from rag.evaluation.metrics import contains_any
 from rag.evaluation.run import build_index
 from rag.llm.answerer import GeneratingAnswerer, Messages
 from rag.llm.verify import Verdict
+from rag.prompts import MODEL_REFUSED, NOTHING_VERIFIED
 from rag.retrieval.hybrid import Filters, Retriever
 from rag.settings import Settings
 
 DATA = Path(os.environ.get("RAG_BENCH_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 SQUAD, COQA = DATA / "squad-dev-v1.1.json", DATA / "coqa-cnn.json"
 RESULTS = Path(__file__).resolve().parent / "results"
+# Notices of an answer that is the extractive one after all (the model failed, or nothing it wrote held).
+FALLBACKS = ("The language model did not answer", NOTHING_VERIFIED.split("{")[0], MODEL_REFUSED)
 QUIET_LOAD = 3.0  # 1-minute load average at or below which a question counts as asked on a quiet machine
 SQUAD_INDEXED, SQUAD_LEFT_OUT = 10, 2  # articles: a small index, so the run fits a shared 2-core machine
 
@@ -138,6 +141,8 @@ def run(args: argparse.Namespace) -> None:
                     "claim": v.claim, "cited": list(v.cited), "lexical": v.lexical, "semantic": v.semantic,
                     "refusal": v.refusal, "supported": v.supported, "repointed": v.repointed,
                     "span": v.candidate.text if v.candidate else None,
+                    "conflict": f"{v.conflict.kind}: {v.conflict.detail}" if v.conflict else None,
+                    "off_question": v.off_question, "contradicts_answer": v.contradicts_answer,
                 })  # fmt: skip
 
             answerer.on_verdict = record
@@ -160,7 +165,8 @@ def run(args: argparse.Namespace) -> None:
             "contains_gold": answerable and not answer.abstained and contains_any(answer.text, golds),
             "citations": len(answer.citations), "precise_citations": precise,
             "generated": answer.generated, "removed": answer.removed, "repointed": answer.repointed,
-            "fallback": answer.notice.startswith("The language model did not answer"),
+            "fallback": answer.notice.startswith(FALLBACKS),
+            "as_recorded": True,  # judged by the whole pipeline that ran (facts, relevance): never rejudged
             "first_piece_s": (first_piece - started) if first_piece and not answer.abstained else None,
             "first_token_s": (timed.first - started) if timed and timed.first else None,
             "total_s": total, "loadavg": Path("/proc/loadavg").read_text().split()[0], "verdicts": verdicts,
@@ -180,9 +186,10 @@ def _pct(values: list[float], p: float) -> float | None:
 
 
 def rejudge(row: dict[str, Any], min_lexical: float, min_semantic: float) -> dict[str, Any]:
-    """A generated answer as it would be under these thresholds (the spans chosen do not depend on them)."""
+    """A generated answer as it would be under these thresholds (the spans chosen do not depend on them); only
+    rows written before the fact and relevance checks (runs since are taken as recorded)."""
     verdicts = [v for v in row.get("verdicts") or [] if not v["refusal"]]
-    if not verdicts or row["fallback"]:
+    if not verdicts or row["fallback"] or row.get("as_recorded"):
         return row
     kept = [
         v for v in verdicts if v["lexical"] >= min_lexical and (v["semantic"] is None or v["semantic"] >= min_semantic)
