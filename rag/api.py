@@ -212,6 +212,8 @@ def _start(
     k: int,
     filters: Filters,
 ) -> AnswerStream:
+    for doc_id in filters.documents:  # a chosen article that is not (or no longer) indexed: say so
+        index.docs.document(doc_id)
     chosen = choose_answerer(index, settings, answerer, min_confidence)
     hits, query = retrieve(Retriever(index), question, history, k, filters, default_answerer(index))
     return AnswerStream(_answer(index, chosen, question, history, query, hits, filters))

@@ -10,7 +10,7 @@ import pytest
 
 import rag
 from rag import api
-from rag.errors import IndexEmptyError, InputError
+from rag.errors import DocumentNotFoundError, IndexEmptyError, InputError
 from rag.index.sync import sync
 from rag.prompts import CLARIFY_QUESTION, NO_ANSWER
 from rag.schema import Answer
@@ -119,6 +119,8 @@ def test_a_first_question_without_a_subject_that_several_stories_match_is_asked_
     within = ask(indexed, "What did the committee decide?", document=chosen.doc_id)  # the user picks one
     assert not within.clarify and {h.doc_id for h in within.hits} == {chosen.doc_id}
     assert all(c.doc_id == chosen.doc_id for c in within.citations)
+    with pytest.raises(DocumentNotFoundError, match=r"no document with id 'gone\.txt'"):
+        rag.ask("What did the committee decide?", document="gone.txt", settings=indexed)
     history = [("When did the night buses start?", "Brackwater's first night buses started running on Thursday.")]
     assert not ask(indexed, "What did the committee decide?", history=history).clarify  # a follow-up: its subject
 
