@@ -86,6 +86,7 @@ OPPOSITE_FORMS = [
     ("start starts started begin begins began launch launched", "end ends ended stop stops stopped halt halted "
      "scrap scrapped cancel cancelled canceled"),
     ("resume resumes resumed continue continues continued", "suspend suspends suspended"),
+    ("stay stays stayed remain remains remained", "leave leaves left quit quits"),
     ("guilty", "innocent"),
     ("legal", "illegal"),
 ]

@@ -89,3 +89,10 @@ def test_what_a_language_model_writes_of_a_true_source_passes(claim: str, span: 
     """Restatements seen from Qwen2.5-1.5B (bench/bench_llm.py): a middle initial left out, a plural, a first
     name the neighbouring sentence gives, the same words in another order."""
     assert conflict(claim, span, context or span) is None
+
+
+def test_stayed_on_where_the_source_says_he_left_is_a_changed_fact() -> None:
+    """Shown by the v2 run of bench/bench_llm.py (Qwen2.5 against SQuAD); the pair was added after it."""
+    source = "Following the merger, Thomas S. Murphy left ABC, Robert Iger taking his place as president and CEO."
+    found = conflict("Thomas Murphy stayed on as president and CEO of ABC.", source)
+    assert found is not None and found.kind == "opposite"
