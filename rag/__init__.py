@@ -14,13 +14,24 @@ from .schema import Answer, Chunk, Citation, Document, Hit
 from .settings import Settings
 
 __all__ = [
-    "Answer", "Chunk", "Citation", "Document", "Hit", "RagError", "Settings", "ask", "ask_stream", "document", "search",
+    "Answer",
+    "Chunk",
+    "Citation",
+    "Document",
+    "Hit",
+    "RagError",
+    "Settings",
+    "articles",
+    "ask",
+    "ask_stream",
+    "document",
+    "search",
     "stats",
 ]  # fmt: skip
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("ask", "ask_stream", "search", "document", "stats"):
+    if name in ("ask", "ask_stream", "search", "document", "stats", "articles"):
         from . import api
 
         return getattr(api, name)

@@ -20,7 +20,9 @@ from .answer.interface import Answerer, abstain, verify_citations
 from .answer.reader import get_reader
 from .errors import InputError, RagError, StoreUnavailableError
 from .index.facade import Index
+from .index.local_cache import Article
 from .prompts import EMPTY_QUESTION, MAX_QUESTION_CHARS, TOO_LONG
+from .retrieval.dates import parse_time, today_from
 from .retrieval.followups import retrieve
 from .retrieval.hybrid import Filters, Mode, Retriever, make_filters
 from .schema import Answer, Document, Hit
@@ -106,9 +108,24 @@ def search(
 ) -> list[Hit]:
     """The ``k`` best chunks for ``query`` (hybrid dense + BM25 by default)."""
     query = check_question(query)
-    filters = make_filters(since, until, sources)
+    settings = settings or Settings.from_env()
+    query, filters, _ = with_time(query, make_filters(since, until, sources), settings)
     k = _check_k(k)
     return read(settings, lambda index: Retriever(index).search(query, k, filters, mode))
+
+
+def with_time(question: str, filters: Filters, settings: Settings) -> tuple[str, Filters, str]:
+    """The question's time expression ("last month", "in March 2025") as a date filter, and the text to search
+    without it; explicit ``since``/``until`` win. The third value says what was applied (for the user)."""
+    if filters.since or filters.until:
+        return question, filters, ""
+    found = parse_time(question, today_from(settings.today))
+    if found.since is None and found.until is None:
+        return question, filters, ""
+    span = " to ".join(d.date().isoformat() if d else "…" for d in (found.since, found.until))
+    applied = f"articles published {span} (“{found.expression}”)"
+    search_text = found.search_text if any(ch.isalnum() for ch in found.search_text) else question
+    return search_text, replace(filters, since=found.since, until=found.until), applied
 
 
 def normalise_history(history: History | None) -> list[tuple[str, str]]:
@@ -199,24 +216,16 @@ def ask_stream(
         raise InputError("min_confidence must be a number between 0 and 1")
     settings = settings or Settings.from_env()
     pairs, k = normalise_history(history), _check_k(k)
-    return read(settings, lambda index: _start(index, settings, answerer, min_confidence, question, pairs, k, filters))
+    search_text, filters, applied = with_time(question, filters, settings)
 
+    def start(index: Index) -> AnswerStream:
+        for doc_id in filters.documents:  # a chosen article that is not (or no longer) indexed: say so
+            index.docs.document(doc_id)
+        chosen = choose_answerer(index, settings, answerer, min_confidence)
+        hits, query = retrieve(Retriever(index), search_text, pairs, k, filters, default_answerer(index))
+        return AnswerStream(_answer(index, chosen, question, pairs, query, hits, filters, search_text, applied))
 
-def _start(
-    index: Index,
-    settings: Settings,
-    answerer: Answerer | str | None,
-    min_confidence: float | None,
-    question: str,
-    history: list[tuple[str, str]],
-    k: int,
-    filters: Filters,
-) -> AnswerStream:
-    for doc_id in filters.documents:  # a chosen article that is not (or no longer) indexed: say so
-        index.docs.document(doc_id)
-    chosen = choose_answerer(index, settings, answerer, min_confidence)
-    hits, query = retrieve(Retriever(index), question, history, k, filters, default_answerer(index))
-    return AnswerStream(_answer(index, chosen, question, history, query, hits, filters))
+    return read(settings, start)
 
 
 def choose_answerer(
@@ -260,7 +269,7 @@ def stream_with(
 ) -> Generator[str, None, Answer]:
     """``answer_with`` as a stream of verified text pieces that returns the final ``Answer``."""
     hits, query = retrieve(retriever, question, history, k, filters, default_answerer(index))
-    return (yield from _answer(index, answerer, question, history, query, hits, filters))
+    return (yield from _answer(index, answerer, question, history, query, hits, filters, question, ""))
 
 
 def _answer(
@@ -271,23 +280,27 @@ def _answer(
     query: str,
     hits: list[Hit],
     filters: Filters,
+    searched: str,
+    time_filter: str,
 ) -> Generator[str, None, Answer]:
+    """``searched``: the question as searched (without its time expression); ``query``: that with the words
+    its history added, if any."""
     from .answer.registry import stream_answer
 
     if not hits:
         yield abstain().text
-        return replace(abstain(), query=query)
+        return replace(abstain(), query=query, time_filter=time_filter)
     stories = [] if history or filters.documents else stories_to_ask_about(question, hits, default_answerer(index))
     if stories:
         asked = clarification(stories, hits, query)
         yield asked.text
-        return asked
-    context = query[len(question) :] if query != question else ""
+        return replace(asked, time_filter=time_filter)
+    context = query[len(searched) :] if query != searched else ""
     answer = yield from stream_answer(answerer, question, hits, context, history)
     verified = verify_citations(answer, index.docs.document)
     confidence = 0.0 if verified.abstained and not answer.abstained else answer.confidence
     return replace(answer, text=verified.text, citations=verified.citations, abstained=verified.abstained,
-                   query=query, confidence=confidence)
+                   query=query, confidence=confidence, time_filter=time_filter)
 
 
 # index -> (chunk count, answerer); weak, so a replaced index and its answerer go together.
@@ -312,6 +325,14 @@ def default_answerer(index: Index) -> ExtractiveAnswerer:
 def document(doc_id: str, *, settings: Settings | None = None) -> Document:
     """The stored document, the text that citation offsets point into."""
     return read(settings, lambda index: index.docs.document(doc_id))
+
+
+def articles(
+    title: str = "", *, limit: int = 200, added_since: float | None = None, settings: Settings | None = None
+) -> list[Article]:
+    """Indexed articles, the most recently added first; ``title``: words the title must contain;
+    ``added_since``: a Unix time (what arrived since a last visit)."""
+    return read(settings, lambda index: index.docs.articles(title, limit, added_since))
 
 
 @dataclass(frozen=True)

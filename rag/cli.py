@@ -47,7 +47,8 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
         fetched = fetch_feed(url, settings.corpus_dir)
         feed_errors.extend(fetched.errors)
-        messages.append(f"feed {url}: {len(fetched.saved)} new articles, {fetched.known} seen before")
+        messages.append(f"feed {url}: {fetched.new} new articles, {fetched.changed} changed, {fetched.known} seen "
+                        "before (to keep it refreshed: rag feeds add URL)")
     report = sync(settings, paths, prune=not args.no_prune, rebuild=args.rebuild)
     report.errors[:0] = feed_errors
     if args.json:
@@ -85,7 +86,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps([h.to_json() for h in hits], ensure_ascii=False))
         return 0
     for n, hit in enumerate(hits, start=1):
-        date = f", {hit.published.date()}" if hit.published else ""
+        date = f", {hit.published.date()}" if hit.published else ", undated"
         print(f"{n}. {hit.title} ({hit.source}{date}) score {hit.score:.3f}  [{hit.doc_id} {hit.start}:{hit.end}]")
         print("   " + " ".join(hit.text.split())[:300])
     if not hits:
@@ -113,6 +114,8 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         print(answer.text)
     if not answer.abstained and answer.confidence < WEAK_CONFIDENCE:
         print(WEAK_ANSWER.format(percent=round(100 * answer.confidence)))
+    if answer.time_filter:
+        print(f"\nSearched {answer.time_filter}.")
     if answer.notice:
         print(f"\nNote: {answer.notice}")
     for n, story in enumerate(answer.clarify, start=1):
@@ -120,7 +123,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if answer.citations:
         print("\nSources:")
     for c in answer.citations:
-        date = f", {c.published.date()}" if c.published else ""
+        date = f", {c.published.date()}" if c.published else ", undated"
         print(f"[{c.n}] {c.title} ({c.source}{date}) {c.url or c.doc_id}, characters {c.start}-{c.end}")
     return 0
 
@@ -159,6 +162,64 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
                       rewrite=not args.no_rewrite, articles=args.articles, leave_out=args.leave_out, seed=args.seed,
                       min_confidence=args.min_confidence)
     print(json.dumps(report, indent=1) if args.json else format_report(report))
+    return 0
+
+
+def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
+    from .ingest import refresh
+
+    if args.action == "list":
+        subs = refresh.list_feeds(settings)
+        if args.json:
+            print(json.dumps([s.to_json() for s in subs], ensure_ascii=False))
+            return 0
+        for sub in subs:
+            state = f"failing ({sub.failures}x): {sub.last_error}" if sub.failures else "ok"
+            name = sub.source or sub.title or "(the feed's title)"
+            print(f"{sub.url}\n  source {name}, every {sub.every_minutes} min, {sub.articles_added} articles added, "
+                  f"{state}")
+            info = sub.to_json()
+            print(f"  last success {info['last_success'] or 'never'}, next due {info['next_due'] or 'now'}")
+        if not subs:
+            print("no feeds: rag feeds add URL")
+        return 0
+    if not args.url:
+        raise ConfigError(f"which feed? rag feeds {args.action} URL")
+    if args.action == "add":
+        sub = refresh.add_feed(settings, args.url, args.every, args.source or "")
+        print(f"subscribed to {sub.url} (every {sub.every_minutes} min); `rag watch --once` fetches it now")
+        return 0
+    removed = refresh.remove_feed(settings, args.url, purge=args.purge)
+    print(f"unsubscribed from {args.url}" + (f"; {removed} of its articles removed from the index" if args.purge
+                                              else "; its articles stay indexed (--purge removes them)"))
+    return 0
+
+
+def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
+    import signal
+    import threading
+
+    from .index.locks import WriteLock
+    from .ingest import refresh
+
+    if args.once:
+        report = refresh.refresh(settings, due_only=False)
+        print(json.dumps(report.to_json(), ensure_ascii=False) if args.json else report.summary())
+        return 0  # failing feeds are recorded in their state; only an index failure (an error) exits non-zero
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())  # finish the refresh under way, then stop
+
+    def show(report: refresh.RefreshReport | Exception) -> None:
+        if isinstance(report, Exception):
+            print(f"refresh failed: {report}", file=sys.stderr, flush=True)
+        else:
+            print(json.dumps(report.to_json(), ensure_ascii=False) if args.json else report.summary(), flush=True)
+
+    with WriteLock(settings.index_dir, "watch.lock"):
+        print(f"watching the feeds of {settings.index_dir} (Ctrl+C stops)", file=sys.stderr, flush=True)
+        refresh.watch(settings, stop, on_report=show)
+    print("stopped", file=sys.stderr)
     return 0
 
 
@@ -241,6 +302,20 @@ def build_parser() -> argparse.ArgumentParser:
                    help="pairs of questions from different articles: second asked after the first vs. alone")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=cmd_eval)
+
+    p = sub.add_parser("feeds", parents=[common], help="subscribe to RSS/Atom feeds, list or remove them")
+    p.add_argument("action", choices=["add", "list", "remove"])
+    p.add_argument("url", nargs="?", help="the feed's http(s) address")
+    p.add_argument("--every", type=int, default=60, metavar="MINUTES", help="add: refresh interval (default 60)")
+    p.add_argument("--source", help="add: the source name shown for its articles (default: the feed's title)")
+    p.add_argument("--purge", action="store_true", help="remove: also remove its articles from the index")
+    p.add_argument("--json", action="store_true", help="list: print JSON")
+    p.set_defaults(handler=cmd_feeds)
+
+    p = sub.add_parser("watch", parents=[common], help="refresh subscribed feeds when due, until Ctrl+C")
+    p.add_argument("--once", action="store_true", help="refresh every feed now and exit (for cron or a timer)")
+    p.add_argument("--json", action="store_true", help="print each refresh as JSON")
+    p.set_defaults(handler=cmd_watch)
 
     p = sub.add_parser("serve", parents=[common], help="start the chat UI")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, loopback only)")

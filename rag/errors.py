@@ -27,6 +27,14 @@ class FetchError(RagError):
     """A feed or page could not be downloaded or parsed."""
 
 
+class RateLimitedError(FetchError):
+    """The server said "too many requests" (429) or "unavailable" (503): try again after ``retry_after`` s."""
+
+    def __init__(self, message: str, retry_after: float = 0.0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class IndexEmptyError(RagError):
     """There is nothing indexed yet."""
 

@@ -140,6 +140,9 @@ class Answer:
     # A first question with no subject of its own that several stories match: the question back, with the
     # stories to choose from (ask again with ``document=story.doc_id``); such an answer counts as abstaining.
     clarify: list[Story] = field(default_factory=list)
+    # A time expression of the question applied as a date filter, e.g. 'articles published 2026-11-01 to
+    # 2026-11-30 (“last month”)'; empty when none was (rag/retrieval/dates.py).
+    time_filter: str = ""
 
     def to_json(self, question: str) -> dict[str, object]:
         return {
@@ -152,4 +155,5 @@ class Answer:
             "notice": self.notice,
             "verification": {"generated": self.generated, "removed": self.removed, "repointed": self.repointed},
             "clarify": [story.to_json() for story in self.clarify],
+            "time_filter": self.time_filter,
         }

@@ -50,6 +50,8 @@ class Settings:
     # Chroma server (rag/index/chroma_vectors.py): empty keeps the embedded store in RAG_INDEX_DIR/chroma
     chroma_url: str = ""  # e.g. http://127.0.0.1:8000; RAG_INDEX_DIR then holds only the local cache
     chroma_token: str = ""  # sent as "Authorization: Bearer <token>" when set
+    watch: int = 1  # 0: `rag serve` starts no feed refresher (RAG_WATCH=0; then run `rag watch` yourself, or cron)
+    today: str = ""  # YYYY-MM-DD that "yesterday", "last month" … count from (archives, tests); empty: the real date
     sync_seconds: float = 2.0  # how often a reader asks the store whether another instance wrote to it
     lease_seconds: float = 30.0  # a writer's lease in the store expires this long after its last renewal
 
@@ -87,6 +89,10 @@ class Settings:
             raise ConfigError("llm_timeout must be a positive number of seconds")
         if self.chroma_url and not self.chroma_url.startswith(("http://", "https://")):
             raise ConfigError(f"chroma_url must start with http:// or https://, not {self.chroma_url!r}")
+        if self.today:
+            from .retrieval.dates import today_from
+
+            today_from(self.today)  # raises ConfigError for anything but YYYY-MM-DD
         if self.sync_seconds < 0 or self.lease_seconds < 3:
             raise ConfigError("sync_seconds must be >= 0 and lease_seconds at least 3")
 

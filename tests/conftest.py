@@ -16,12 +16,13 @@ from typing import Any
 
 import pytest
 
-pytest.register_assert_rewrite("tests.app_fixtures")  # imported here before pytest loads it as a plugin
+# imported here before pytest loads them as plugins
+pytest.register_assert_rewrite("tests.app_fixtures", "tests.feed_site")
 
 from rag.settings import Settings  # noqa: E402
 from tests.app_fixtures import free_port  # noqa: E402  (the repository root is on sys.path: pyproject's pythonpath)
 
-pytest_plugins = ["tests.app_fixtures"]
+pytest_plugins = ["tests.app_fixtures", "tests.feed_site"]
 
 ARTICLES = {
     "harbour.txt": (

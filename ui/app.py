@@ -33,7 +33,8 @@ from rag.errors import ConfigError, IndexEmptyError, RagError
 from rag.offline import go_offline
 from rag.settings import Settings
 
-from . import render
+from . import articles, feeds, render
+from .feeds import feed_rows
 from .uploads import UploadError, allowed_suffixes, save_pasted, save_upload, uploads_dir
 
 go_offline()  # before gradio is imported: no analytics, no version check
@@ -306,7 +307,9 @@ class Chat:
              "notice": answer.notice, "confidence": answer.confidence,
              "clarify": [story.to_json() for story in answer.clarify]}
         )
-        yield chat, turns, "", render.render_panel(citations, turn), render.render_status(answer.notice)
+        searched = f"Searched {answer.time_filter}." if answer.time_filter else ""
+        note = " ".join(part for part in (searched, answer.notice) if part)
+        yield chat, turns, "", render.render_panel(citations, turn), render.render_status(note)
 
     def open_citation(self, turns: list[Turn] | None, evt: gr.EventData) -> str:
         """The article behind citation ``n`` of answer ``turn``, read from the index, quote marked."""
@@ -467,6 +470,29 @@ class Chat:
         message = f"Added the article as uploads/{path.name} and indexed it. Index: {report.summary()}."
         return (*self._after_indexing(message), "", "")
 
+    # ---- the article list and the feeds
+
+    def _changed(self, action: Callable[[], str], title: str, seen: float) -> tuple[Any, ...]:
+        """Run an action of the list or the Feeds panel; its message (or error), then everything it may change."""
+        try:
+            message, error = action(), False
+        except RagError as exc:
+            message, error = str(exc), True
+        rows = attempt(lambda: articles.article_rows(self.settings, title, seen), [])
+        return (*self._after_indexing(message, error=error), rows, feed_rows(self.settings))
+
+    def delete_article(self, doc_id: str, title: str, seen: float) -> tuple[Any, ...]:
+        return self._changed(lambda: articles.delete(self.settings, doc_id), title, seen)
+
+    def add_feed(self, url: str, every: float | None, source: str, title: str, seen: float) -> tuple[Any, ...]:
+        return self._changed(lambda: feeds.add(self.settings, url, every, source), title, seen)
+
+    def remove_feed(self, url: str, purge: bool, title: str, seen: float) -> tuple[Any, ...]:
+        return self._changed(lambda: feeds.remove(self.settings, url, purge), title, seen)
+
+    def refresh_feeds(self, url: str, title: str, seen: float) -> tuple[Any, ...]:
+        return self._changed(lambda: feeds.refresh_now(self.settings, url), title, seen)
+
     def reindex(self, progress: gr.Progress = gr.Progress(track_tqdm=True)) -> tuple[str, str, Any]:  # noqa: B008
         """Bring the index in line with the whole corpus folder (add, update, prune)."""
         progress(0, desc="indexing the corpus folder")
@@ -481,6 +507,14 @@ class Chat:
 
 
 # --------------------------------------------------------------------------- layout
+
+
+def attempt(call: Callable[[], T], fallback: T) -> T:
+    """A read for a table or a note: a failure shows the fallback (the error reaches the status line elsewhere)."""
+    try:
+        return call()
+    except RagError:
+        return fallback
 
 
 def default_min_confidence() -> float:
@@ -499,6 +533,9 @@ def build_app(settings: Settings) -> gr.Blocks:
             "click a citation such as [1] to read its source."
         )
         turns = gr.State([])
+        # Outside the tabs: a component in a tab not shown yet is not mounted, and would not read the browser's.
+        last_visit = gr.BrowserState(0.0, storage_key="news-rag-last-visit")
+        visit = gr.State(0.0)  # the last visit before this page load: what "new" is measured from
         with gr.Tabs():
             with gr.Tab("Chat", id="chat-tab"), gr.Row(equal_height=False):
                 with gr.Column(scale=3):
@@ -574,6 +611,34 @@ def build_app(settings: Settings) -> gr.Blocks:
                         paste_button = gr.Button("Add pasted article", elem_id="paste-button")
                 articles_status = gr.HTML("", elem_id="articles-status", js_on_load=None)
                 reindex_button = gr.Button("Re-index the corpus folder", variant="secondary", elem_id="reindex-button")
+                with gr.Accordion("Feeds (RSS/Atom subscriptions, refreshed on their own)", open=True,
+                                  elem_id="feeds"):
+                    with gr.Row():
+                        feed_url = gr.Textbox(label="Feed URL", placeholder="https://…/rss.xml", elem_id="feed-url",
+                                              scale=3)
+                        feed_every = gr.Number(value=60, minimum=1, precision=0, label="Every (minutes)",
+                                               elem_id="feed-every", scale=1)
+                        feed_source = gr.Textbox(label="Source name (empty: the feed's title)",
+                                                 elem_id="feed-source", scale=2)
+                    with gr.Row():
+                        feed_add = gr.Button("Add feed", elem_id="feed-add")
+                        feed_refresh = gr.Button("Refresh now (the URL above, or all)", elem_id="feed-refresh")
+                        feed_remove = gr.Button("Remove feed", variant="secondary", elem_id="feed-remove")
+                        feed_purge = gr.Checkbox(label="and delete its articles", elem_id="feed-purge")
+                    feeds_status = gr.HTML("", elem_id="feeds-status", js_on_load=None)
+                    feed_table = gr.Dataframe(feed_rows(settings), headers=feeds.COLUMNS, interactive=False,
+                                              elem_id="feed-table", wrap=True)
+                with gr.Accordion("Indexed articles", open=True, elem_id="article-list"):
+                    arrived = gr.HTML("", elem_id="arrivals", js_on_load=None)
+                    list_status = gr.HTML("", elem_id="list-status", js_on_load=None)
+                    with gr.Row():
+                        title_search = gr.Textbox(label="Search titles", elem_id="title-search", scale=3)
+                        selected = gr.Textbox(label="Selected article (click a row)", interactive=False,
+                                              elem_id="selected-article", scale=3)
+                        delete_button = gr.Button("Delete selected article", variant="stop", elem_id="delete-article",
+                                                  scale=1)
+                    article_table = gr.Dataframe(headers=articles.COLUMNS, interactive=False, elem_id="article-table",
+                                                 wrap=True, max_height=480)
 
         private: dict[str, Any] = {"api_visibility": "private"}
         question.submit(
@@ -604,6 +669,24 @@ def build_app(settings: Settings) -> gr.Blocks:
             [figures, sources],
             **private,
         )
+        def visited(previous: float) -> tuple[Any, ...]:
+            rows = attempt(lambda: articles.article_rows(settings, "", previous), [])
+            note = attempt(lambda: articles.arrivals(settings, previous), "")
+            return render.render_status(note), rows, previous, articles.now()
+
+        demo.load(visited, [last_visit], [arrived, article_table, visit, last_visit], **private)
+        title_search.change(lambda title, seen: attempt(lambda: articles.article_rows(settings, title, seen), []),
+                            [title_search, visit], [article_table], **private)
+        article_table.select(articles.selected_id, None, [selected], **private)
+        feed_table.select(feeds.selected_url, None, [feed_url], **private)
+
+        listing = [title_search, visit]
+        delete_button.click(chat.delete_article, [selected, *listing],
+                            [list_status, figures, sources, article_table, feed_table], **indexing)
+        feed_outputs = [feeds_status, figures, sources, article_table, feed_table]
+        feed_add.click(chat.add_feed, [feed_url, feed_every, feed_source, *listing], feed_outputs, **private)
+        feed_remove.click(chat.remove_feed, [feed_url, feed_purge, *listing], feed_outputs, **indexing)
+        feed_refresh.click(chat.refresh_feeds, [feed_url, *listing], feed_outputs, **indexing)
         gr.api(chat.ask_json, api_name="ask")
     return demo
 
@@ -647,5 +730,6 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 7860, auth
     print(
         f"Serving on {demo.local_url}{login}; ready in {time.perf_counter() - started:.1f} s. Ctrl+C stops.", flush=True
     )
+    feeds.start_watcher(settings)  # stopped at exit
     demo.block_thread()  # until Ctrl+C, which it handles by closing the server
     return 0

@@ -117,6 +117,8 @@ def meta_line(source: str, published: str, url: str) -> str:
     parts = [f'<span class="source-name">{esc(source or "unknown source")}</span>']
     if published:
         parts.append(f'<time datetime="{esc(published)}">{esc(published)}</time>')
+    else:
+        parts.append('<span class="undated">undated</span>')  # when sources differ over time, say which has no date
     link = safe_url(url)
     if link:
         parts.append(f'<a href="{esc(link)}" target="_blank" rel="noopener noreferrer">original</a>')

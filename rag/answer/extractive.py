@@ -17,6 +17,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..retrieval.dates import prefers_recent
 from ..schema import Answer, Citation, Hit
 from .answer_model import AnswerModel, load_model
 from .features import Candidate, SentenceVectors, candidates, near_duplicate, question_terms
@@ -113,6 +114,8 @@ class ExtractiveAnswerer:
             overlaps = any(c.hit.doc_id == o.hit.doc_id and c.start < o.end and o.start < c.end for o in chosen)
             if not overlaps and not any(near_duplicate(c.text, o.text) for o in chosen):
                 chosen.append(c)
+        if prefers_recent(question):  # sources that differ over time: the newest report first, undated last
+            chosen.sort(key=lambda c: c.hit.published.timestamp() if c.hit.published else float("-inf"), reverse=True)
         citations = [
             Citation(n, c.hit.doc_id, c.hit.title, c.hit.source, c.hit.url, c.hit.published, c.text, c.start, c.end)
             for n, c in enumerate(chosen, start=1)

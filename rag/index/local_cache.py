@@ -94,6 +94,19 @@ class StoredChunk:
     end: int
 
 
+@dataclass(frozen=True)
+class Article:
+    """A row of the Articles list."""
+
+    doc_id: str
+    title: str
+    source: str
+    url: str
+    published: datetime | None
+    indexed_at: float  # when it was added (or last changed) in the index
+    path: str  # its file, relative to the corpus when inside it
+
+
 def similarities(vectors: np.ndarray, query: np.ndarray) -> np.ndarray:
     """``vectors @ query`` in numpy's own loop, not BLAS: OpenBLAS ran this product on every core and its
     idle threads then busy-waited for about 0.1 s, taking a core from the reader that runs next (a
@@ -404,6 +417,26 @@ class LocalCache:
     def last_update(self) -> float | None:
         value = self.conn.execute("SELECT MAX(indexed_at) FROM documents").fetchone()[0]
         return float(value) if value is not None else None
+
+    def articles(self, title: str = "", limit: int = 200, since: float | None = None) -> list[Article]:
+        """Indexed articles, newest first by when they were added; ``title``: words the title contains
+        (case-insensitive); ``since``: only those added after this Unix time."""
+        where, params = "WHERE 1", []
+        for word in title.split():
+            where += " AND title LIKE ? ESCAPE '\\'"
+            params.append("%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+        if since is not None:
+            where += " AND indexed_at > ?"
+            params.append(since)
+        rows = self.conn.execute(
+            f"SELECT doc_id, title, source, url, published, indexed_at, path FROM documents {where} "
+            "ORDER BY indexed_at DESC, title LIMIT ?", [*params, limit]
+        )
+        return [Article(d, t, s, u, datetime.fromisoformat(p) if p else None, a, f) for d, t, s, u, p, a, f in rows]
+
+    def documents_from(self, path: str) -> list[str]:
+        """Ids of the documents read from one corpus file."""
+        return [r[0] for r in self.conn.execute("SELECT doc_id FROM documents WHERE path = ?", (path,))]
 
     def sources(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT DISTINCT source FROM documents ORDER BY source")]

@@ -30,10 +30,11 @@ LEASE = "writer-lease"
 
 
 class WriteLock:
-    """The single-writer lock of an index; the OS drops it if the process dies."""
+    """The single-writer lock of an index; the OS drops it if the process dies. ``name="watch.lock"``:
+    the lock of the one feed watcher an index has (`rag watch`, or the one `rag serve` starts)."""
 
-    def __init__(self, index_dir: Path) -> None:
-        self.path = Path(index_dir) / "write.lock"
+    def __init__(self, index_dir: Path, name: str = "write.lock") -> None:
+        self.path = Path(index_dir) / name
         self._handle: IO[str] | None = None
 
     def __enter__(self) -> WriteLock:
@@ -43,8 +44,9 @@ class WriteLock:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
             handle.close()
+            doing = "watching the feeds of" if self.path.name == "watch.lock" else "writing to"
             raise IndexLockedError(
-                f"another process is writing to the index at {self.path.parent}; try again when it is done"
+                f"another process is {doing} the index at {self.path.parent}; try again when it is done"
             ) from exc
         handle.truncate(0)
         handle.write(f"{os.getpid()}\n")

@@ -12,6 +12,7 @@ and the store's ``Lease`` (which also works across machines sharing a server).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import itertools
@@ -27,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import InputError
 from ..ingest.loaders import FileError, describe, discover, load_file
 from ..schema import Chunk, Document
 from ..settings import Settings
@@ -115,23 +117,67 @@ def sync(
     progress: bool | None = None,
 ) -> IndexReport:
     """Index ``paths`` (default: the corpus folder) incrementally."""
+    with writer(settings) as lease:
+        return sync_held(settings, lease, paths, prune=prune, rebuild=rebuild, progress=progress)
+
+
+@contextlib.contextmanager
+def writer(settings: Settings) -> Iterator[Lease]:
+    """Hold this index's ``WriteLock`` and its store's writer ``Lease`` (one writer at a time)."""
+    with WriteLock(settings.index_dir), Lease(chroma_client(settings), settings.lease_seconds) as lease:
+        yield lease
+
+
+def sync_held(
+    settings: Settings,
+    lease: Lease,
+    paths: Sequence[Path] | None = None,
+    *,
+    prune: bool = True,
+    rebuild: bool = False,
+    progress: bool | None = None,
+) -> IndexReport:
+    """``sync`` for a caller that holds the writer lease already (the feed refresher)."""
     started = time.perf_counter()
     show = sys.stderr.isatty() if progress is None else progress
     roots = [Path(p) for p in (paths or [settings.corpus_dir])]
     report = IndexReport()
-    with WriteLock(settings.index_dir), Lease(chroma_client(settings), settings.lease_seconds) as lease:
-        if rebuild:
-            wipe(settings)
-        index = Index(settings, create=True)
-        try:
-            _sync(index, roots, report, lease, prune=prune, show=show)
-            lease.check()
-            report.consistency = check_stores(index, repair=True)
-            report.chunks_total = index.vectors.count()
-        finally:
-            index.close()
+    if rebuild:
+        wipe(settings)
+    index = Index(settings, create=True)
+    try:
+        _sync(index, roots, report, lease, prune=prune, show=show)
+        lease.check()
+        report.consistency = check_stores(index, repair=True)
+        report.chunks_total = index.vectors.count()
+    finally:
+        index.close()
     report.seconds = time.perf_counter() - started
     return report
+
+
+DELETABLE = ("uploads", "feeds")  # corpus folders whose files the UI may delete: what it or the refresher wrote
+
+
+def delete_article(settings: Settings, doc_id: str) -> IndexReport:
+    """Delete an uploaded or feed article: its file, then its document (the folder is synced, which prunes
+    it). A feed's entry stays known, so the refresher does not fetch it again unless the feed changes it."""
+    with writer(settings) as lease:
+        index = Index(settings)
+        try:
+            path = index.docs.document(doc_id).path
+            others = len(index.docs.documents_from(path)) - 1
+        finally:
+            index.close()
+        corpus = Path(os.path.abspath(settings.corpus_dir))
+        file = Path(os.path.abspath(corpus / path))
+        parts = file.relative_to(corpus).parts if path and file.is_relative_to(corpus) else ()
+        if len(parts) < 2 or parts[0] not in DELETABLE:
+            raise InputError(f"{path or doc_id} is not an uploaded or feed article: remove its file and re-index")
+        if others:
+            raise InputError(f"{path} holds {others} other articles: edit that file and re-index")
+        file.unlink(missing_ok=True)
+        return sync_held(settings, lease, [file.parent], progress=False)
 
 
 def check(settings: Settings) -> Consistency:

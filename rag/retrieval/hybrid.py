@@ -22,12 +22,12 @@ from ..index.facade import Index
 from ..schema import Hit
 from ..text import STOPWORDS, words
 from ..threads import pool
+from .dates import prefers_recent
 
 Mode = Literal["hybrid", "dense", "bm25"]
 
 DENSE_WEIGHT = 0.5  # train/tune_fusion.py
-RECENCY_WEIGHT = 0.15
-_RECENT = re.compile(r"\b(latest|recent(ly)?|newest|current(ly)?|today|this (week|month|year)|so far)\b", re.I)
+RECENCY_WEIGHT = 0.15  # a question about the current state ("latest", "still": dates.prefers_recent) prefers newer
 MAX_QUERY_TERMS = 32
 BM25_WORKERS = 4  # concurrent questions' BM25 searches do not queue behind one another
 
@@ -143,7 +143,7 @@ class Retriever:
         else:
             self._complete_similarities(query_vector, dense, lexical)
             scores = self._fuse(dense, lexical) if mode == "hybrid" else dense
-        if _RECENT.search(query) and mode == "hybrid":
+        if mode == "hybrid" and prefers_recent(query):
             scores = self._favour_recent(scores)
         best = sorted(scores, key=lambda i: -scores[i])[:k]
         stored = self.index.docs.chunks(best)

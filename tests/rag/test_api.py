@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Iterator
@@ -128,6 +129,27 @@ def test_a_first_question_without_a_subject_that_several_stories_match_is_asked_
 def test_latest_questions_favour_newer_articles(indexed: Settings) -> None:
     hits = rag.search("latest news on the Brackwater night bus network", 3, settings=indexed)
     assert hits[0].published.year == 2025
+    answer = ask(indexed, "What is the latest on the Brackwater night bus network?")
+    years = [c.published.year for c in answer.citations]
+    assert years[0] == 2025 and years == sorted(years, reverse=True)  # the newest report is quoted first
+
+
+def test_time_expressions_become_date_filters_and_explicit_filters_win(indexed: Settings) -> None:
+    settings = dataclasses.replace(indexed, today="2025-10-06")
+    answer = ask(settings, "What did the transport committee say about night buses last month?")
+    assert [c.published.date().isoformat() for c in answer.citations] == ["2025-09-15"]
+    assert answer.time_filter == "articles published 2025-09-01 to 2025-09-30 (“last month”)"
+    assert answer.query == "What did the transport committee say about night buses?"
+    hits = rag.search("night buses in 2023", 10, settings=settings)
+    assert {h.published.year for h in hits if h.published} == {2023}
+    explicit = rag.search("night buses in 2023", 10, settings=settings, since="2024-01-01")
+    assert {h.published.year for h in explicit if h.published} == {2024, 2025}
+    since = rag.search("night buses since 2024", 10, settings=settings)
+    assert {h.published.year for h in since if h.published} == {2024, 2025}
+    none = ask(settings, "What did the council decide about night buses in March 2021?")
+    assert none.abstained and "2021-03-01 to 2021-03-31" in none.time_filter
+    assert "2025-09-01" in rag.ask("What happened to the night buses last month?", settings=settings).to_json("q")[
+        "time_filter"]
 
 
 @pytest.mark.parametrize(
