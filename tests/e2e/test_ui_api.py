@@ -35,7 +35,7 @@ def test_ask_endpoint_returns_the_json_of_rag_ask(client: Any, app: Any, capsys:
 
     assert result == cli_json(app, capsys, question)
     assert set(result) == {"question", "answer", "abstained", "citations", "search_query", "notice", "verification",
-                           "confidence", "clarify"}
+                           "confidence", "clarify", "time_filter"}
     assert result["abstained"] is False and "[1]" in result["answer"]
     assert result["citations"][0]["source"] == "Ostwick Times"
     for citation in result["citations"]:

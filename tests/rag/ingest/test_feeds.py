@@ -83,8 +83,8 @@ def test_feed_entries_are_fetched_saved_and_indexed_once(settings, site, capsys)
 
     # A new entry appears; the two known ones are neither fetched again nor re-indexed.
     site.page("ferry", "Ferry", body.replace("cycling", "ferry"))
-    site.feed([("ferry", "Night ferry returns"), ("lanes", "Cycling lanes approved"),
-               ("zoo", "Zoo welcomes twin otters")])
+    site.feed([("lanes", "Cycling lanes approved"), ("zoo", "Zoo welcomes twin otters"),
+               ("ferry", "Night ferry returns")])  # (the known entries keep their dates: unchanged)
     site.requests.clear()
     report = run_index(settings, "--feed", f"{site.base}/feed.xml", capsys=capsys)
     assert site.paths() == ["/feed.xml", "/ferry.html"]
