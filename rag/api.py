@@ -104,12 +104,14 @@ def search(
     until: datetime | str | None = None,
     sources: Sequence[str] | None = None,
     mode: Mode = "hybrid",
+    group_stories: bool = True,
     settings: Settings | None = None,
 ) -> list[Hit]:
-    """The ``k`` best chunks for ``query`` (hybrid dense + BM25 by default)."""
+    """The ``k`` best chunks for ``query`` (hybrid dense + BM25 by default), from one copy of each story
+    (``group_stories=False``: every copy; ``Hit.also_in`` names the others)."""
     query = check_question(query)
     settings = settings or Settings.from_env()
-    query, filters, _ = with_time(query, make_filters(since, until, sources), settings)
+    query, filters, _ = with_time(query, make_filters(since, until, sources, group_stories=group_stories), settings)
     k = _check_k(k)
     return read(settings, lambda index: Retriever(index).search(query, k, filters, mode))
 
@@ -161,6 +163,7 @@ def ask(
     document: str | None = None,
     answerer: Answerer | str | None = None,
     min_confidence: float | None = None,
+    group_stories: bool = True,
     settings: Settings | None = None,
 ) -> Answer:
     """Answer from the indexed articles only, with verified citations, or abstain.
@@ -170,9 +173,11 @@ def ask(
     estimated chance that the answer holds what was asked is at least this; default the
     calibrated threshold of the answer model. ``document``: answer from this article only (the
     answer to ``Answer.clarify``, which a first question with no subject of its own may get).
+    ``group_stories``: read one copy of each story (default), so no answer quotes two copies of one story.
     """
     return ask_stream(question, history=history, k=k, since=since, until=until, sources=sources, document=document,
-                      answerer=answerer, min_confidence=min_confidence, settings=settings).result()
+                      answerer=answerer, min_confidence=min_confidence, group_stories=group_stories,
+                      settings=settings).result()
 
 
 class AnswerStream:
@@ -205,11 +210,12 @@ def ask_stream(
     document: str | None = None,
     answerer: Answerer | str | None = None,
     min_confidence: float | None = None,
+    group_stories: bool = True,
     settings: Settings | None = None,
 ) -> AnswerStream:
     """Like ``ask``, streamed: checks and retrieval happen now, generation while you iterate."""
     question = check_question(question)
-    filters = make_filters(since, until, sources, [document] if document else None)
+    filters = make_filters(since, until, sources, [document] if document else None, group_stories)
     if min_confidence is not None and (
         isinstance(min_confidence, bool) or not isinstance(min_confidence, (int, float))
     ):

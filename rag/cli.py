@@ -75,7 +75,8 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _filters(args: argparse.Namespace) -> dict[str, object]:
-    return {"since": args.since, "until": args.until, "sources": args.source or None}
+    return {"since": args.since, "until": args.until, "sources": args.source or None,
+            "group_stories": not args.all_copies}
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
@@ -89,6 +90,8 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         date = f", {hit.published.date()}" if hit.published else ", undated"
         print(f"{n}. {hit.title} ({hit.source}{date}) score {hit.score:.3f}  [{hit.doc_id} {hit.start}:{hit.end}]")
         print("   " + " ".join(hit.text.split())[:300])
+        if hit.also_in:
+            print(f"   also in: {', '.join(hit.also_in_sources)}")
     if not hits:
         print("no matching articles")
     return 0
@@ -122,9 +125,12 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{n}) rag ask {shlex.quote(args.question)} --document {shlex.quote(story.doc_id)}")
     if answer.citations:
         print("\nSources:")
+    copies = {h.doc_id: h.also_in_sources for h in answer.hits}
     for c in answer.citations:
         date = f", {c.published.date()}" if c.published else ", undated"
         print(f"[{c.n}] {c.title} ({c.source}{date}) {c.url or c.doc_id}, characters {c.start}-{c.end}")
+        if copies.get(c.doc_id):
+            print(f"    also in: {', '.join(copies[c.doc_id])}")
     return 0
 
 
@@ -260,6 +266,8 @@ def build_parser() -> argparse.ArgumentParser:
     filters.add_argument("--since", help="only articles published on or after this date (YYYY-MM-DD)")
     filters.add_argument("--until", help="only articles published on or before this date (YYYY-MM-DD)")
     filters.add_argument("--source", action="append", help="only articles from this source (repeatable)")
+    filters.add_argument("--all-copies", action="store_true",
+                         help="show every copy of a story (default: one, naming the others' sources)")
     filters.add_argument("--json", action="store_true", help="print JSON")
 
     confidence = argparse.ArgumentParser(add_help=False)

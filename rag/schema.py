@@ -71,6 +71,9 @@ class Hit:
     end: int
     score: float  # fused retrieval score, comparable only within one result list
     similarity: float = 0.0  # cosine similarity of the chunk to the query
+    # Other copies of the same story (near-duplicates: rag/index/stories.py), which results leave out by default.
+    also_in: tuple[str, ...] = ()  # their document ids
+    also_in_sources: tuple[str, ...] = ()  # their sources, in the same order
 
     def to_json(self) -> dict[str, object]:
         data = dict(self.__dict__)

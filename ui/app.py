@@ -301,7 +301,8 @@ class Chat:
             numbers = [c.n for c in answer.citations]
             chat[-1] = {"role": "assistant",
                         "content": render.render_answer(answer.text, turn, numbers, confidence=answer.confidence)}
-        citations = [c.to_json() for c in answer.citations]
+        copies = {h.doc_id: list(h.also_in_sources) for h in answer.hits}
+        citations = [{**c.to_json(), "also_in": copies.get(c.doc_id, [])} for c in answer.citations]
         turns.append(
             {"question": question, "answer": answer.text, "abstained": answer.abstained, "citations": citations,
              "notice": answer.notice, "confidence": answer.confidence,
@@ -626,7 +627,7 @@ def build_app(settings: Settings) -> gr.Blocks:
                         feed_remove = gr.Button("Remove feed", variant="secondary", elem_id="feed-remove")
                         feed_purge = gr.Checkbox(label="and delete its articles", elem_id="feed-purge")
                     feeds_status = gr.HTML("", elem_id="feeds-status", js_on_load=None)
-                    feed_table = gr.Dataframe(feed_rows(settings), headers=feeds.COLUMNS, interactive=False,
+                    feed_table = gr.Dataframe(headers=feeds.COLUMNS, interactive=False,
                                               elem_id="feed-table", wrap=True)
                 with gr.Accordion("Indexed articles", open=True, elem_id="article-list"):
                     arrived = gr.HTML("", elem_id="arrivals", js_on_load=None)
@@ -672,9 +673,9 @@ def build_app(settings: Settings) -> gr.Blocks:
         def visited(previous: float) -> tuple[Any, ...]:
             rows = attempt(lambda: articles.article_rows(settings, "", previous), [])
             note = attempt(lambda: articles.arrivals(settings, previous), "")
-            return render.render_status(note), rows, previous, articles.now()
+            return render.render_status(note), rows, feed_rows(settings), previous, articles.now()
 
-        demo.load(visited, [last_visit], [arrived, article_table, visit, last_visit], **private)
+        demo.load(visited, [last_visit], [arrived, article_table, feed_table, visit, last_visit], **private)
         title_search.change(lambda title, seen: attempt(lambda: articles.article_rows(settings, title, seen), []),
                             [title_search, visit], [article_table], **private)
         article_table.select(articles.selected_id, None, [selected], **private)

@@ -125,6 +125,12 @@ def meta_line(source: str, published: str, url: str) -> str:
     return '<div class="meta">' + " · ".join(parts) + "</div>"
 
 
+def also_in(citation: Citation) -> str:
+    """The sources of the story's other copies, which the answer left out (one copy of each story)."""
+    sources = [str(s) for s in citation.get("also_in") or []]
+    return f'<div class="meta also-in">also in: {esc(", ".join(sources))}</div>' if sources else ""
+
+
 def render_source_list(citations: Sequence[Citation], turn: int, open_n: int | None = None) -> str:
     """Every source of one answer: [n], title, source name, published date."""
     items = []
@@ -134,7 +140,7 @@ def render_source_list(citations: Sequence[Citation], turn: int, open_n: int | N
         items.append(
             f"<li{current}>{cite_link(turn, n)} "
             f'<span class="title">{esc(c.get("title") or c.get("doc_id"))}</span>'
-            f"{meta_line(str(c.get('source') or ''), published_date(c), str(c.get('url') or ''))}</li>"
+            f"{meta_line(str(c.get('source') or ''), published_date(c), str(c.get('url') or ''))}{also_in(c)}</li>"
         )
     return '<ol class="sources">' + "".join(items) + "</ol>"
 

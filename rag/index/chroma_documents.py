@@ -37,6 +37,7 @@ class StoredDocument:
     chunks: list[Chunk]
     indexed_at: float
     origin: str = ""  # host:corpus folder of the instance that indexed it (prune stays within it)
+    story: str = ""  # the story it is a copy of (the id of that story's first document); "": its own
 
 
 def placeholder_vector(key: str) -> list[float]:
@@ -148,6 +149,7 @@ def _metadata(item: StoredDocument, seq: int) -> dict[str, str | int | float]:
         "content_hash": doc.content_hash,
         "indexed_at": item.indexed_at,
         "origin": item.origin,
+        "story": item.story,
         "spans": json.dumps([[c.start, c.end] for c in item.chunks], separators=(",", ":")),
         "seq": seq,
     }
@@ -170,4 +172,5 @@ def _stored(doc_id: str, text: str, meta: dict[str, Any]) -> StoredDocument:
         Chunk(Chunk.make_id(doc_id, s, text[s:e]), doc_id, n, s, e, text[s:e])
         for n, (s, e) in enumerate(json.loads(str(meta["spans"])))
     ]
-    return StoredDocument(doc, chunks, float(meta["indexed_at"]), str(meta.get("origin") or ""))
+    return StoredDocument(doc, chunks, float(meta["indexed_at"]), str(meta.get("origin") or ""),
+                          str(meta.get("story") or ""))

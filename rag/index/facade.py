@@ -178,13 +178,15 @@ class Index:
         removed: Sequence[str] = (),
         origin: str = "",
         vectors: Mapping[str, np.ndarray] | None = None,
+        stories: Mapping[str, str] | None = None,
     ) -> None:
         """Record documents as indexed (their vectors are stored in Chroma already; ``vectors`` are the
-        new ones, for the cache) and forget ``removed``: in Chroma first, then the change counter, then
-        this instance's cache. Call with the lease held."""
+        new ones, for the cache; ``stories``: doc_id -> the story it is a copy of) and forget ``removed``:
+        in Chroma first, then the change counter, then this instance's cache. Call with the lease held."""
         seq = self.synced_seq + 1
         now = time.time()
-        stored = [StoredDocument(doc, chunks, now, origin) for doc, chunks in items]
+        stories = stories or {}
+        stored = [StoredDocument(doc, chunks, now, origin, stories.get(doc.doc_id, "")) for doc, chunks in items]
         self.catalog.put(stored, seq)
         self.catalog.remove(list(removed))
         self.catalog.set_seq(seq)

@@ -39,7 +39,8 @@ CREATE TABLE IF NOT EXISTS documents (
     path TEXT NOT NULL,
     content_hash TEXT NOT NULL,
     indexed_at REAL NOT NULL,
-    origin TEXT NOT NULL DEFAULT ''
+    origin TEXT NOT NULL DEFAULT '',
+    story TEXT NOT NULL DEFAULT ''  -- near-duplicate copies share it (rag/index/stories.py); '' is a story of its own
 );
 CREATE INDEX IF NOT EXISTS documents_path ON documents(path);
 CREATE TABLE IF NOT EXISTS chunks (
@@ -63,6 +64,8 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO meta VALUES ('generation', 0);
 CREATE TABLE IF NOT EXISTS synced (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (key TEXT PRIMARY KEY, stamp TEXT NOT NULL, docs TEXT NOT NULL);
+-- MinHash signatures of the documents' texts, kept for the writer's near-duplicate search (rag/index/stories.py)
+CREATE TABLE IF NOT EXISTS signatures (doc_id TEXT PRIMARY KEY, sig BLOB NOT NULL);
 """
 # Per connection: how many chunks hold each stem (FTS5 keeps the counts; a lookup is an index seek).
 _VOCABULARY = "CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunk_stems USING fts5vocab(main, chunks_fts, row)"
@@ -92,6 +95,7 @@ class StoredChunk:
     text: str
     start: int
     end: int
+    story: str = ""  # the document's story ("": its own)
 
 
 @dataclass(frozen=True)
@@ -145,6 +149,9 @@ class LocalCache:
         if "origin" not in columns:  # a file from before the cache design: it is rebuilt from Chroma
             with self.conn:
                 self.conn.execute("ALTER TABLE documents ADD COLUMN origin TEXT NOT NULL DEFAULT ''")
+        if "story" not in columns:  # a cache from before stories: rebuilt from Chroma by Index.refresh's next change
+            with self.conn:
+                self.conn.execute("ALTER TABLE documents ADD COLUMN story TEXT NOT NULL DEFAULT ''")
         if "vector" not in {r[1] for r in self.conn.execute("PRAGMA table_info(chunks)")}:
             with self.conn:  # a cache from before vectors were kept here: Index fills them from Chroma
                 self.conn.execute("ALTER TABLE chunks ADD COLUMN vector BLOB")
@@ -235,8 +242,8 @@ class LocalCache:
             return {}
         marks = ",".join("?" * len(chunk_ids))
         rows = self.conn.execute(
-            f"""SELECT c.chunk_id, c.doc_id, d.title, d.source, d.url, d.published, c.text, c.start, c."end"
-                FROM chunks c JOIN documents d ON d.doc_id = c.doc_id WHERE c.chunk_id IN ({marks})""",
+            f"""SELECT c.chunk_id, c.doc_id, d.title, d.source, d.url, d.published, c.text, c.start, c."end",
+                       d.story FROM chunks c JOIN documents d ON d.doc_id = c.doc_id WHERE c.chunk_id IN ({marks})""",
             list(chunk_ids),
         )
         return {r[0]: StoredChunk(*r) for r in rows}
@@ -438,6 +445,32 @@ class LocalCache:
         """Ids of the documents read from one corpus file."""
         return [r[0] for r in self.conn.execute("SELECT doc_id FROM documents WHERE path = ?", (path,))]
 
+    def copies(self, stories: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
+        """story -> (doc_id, source) of every document in it."""
+        wanted = sorted({s for s in stories if s})
+        found: dict[str, list[tuple[str, str]]] = {s: [] for s in wanted}
+        if wanted:
+            rows = self.conn.execute(
+                f"SELECT story, doc_id, source FROM documents WHERE story IN ({','.join('?' * len(wanted))}) "
+                "ORDER BY indexed_at, doc_id", wanted)
+            for story, doc_id, source in rows:
+                found[story].append((doc_id, source))
+        return found
+
+    def signatures(self) -> dict[str, tuple[bytes, str]]:
+        """doc_id -> (MinHash signature bytes, story) of the documents that have one."""
+        rows = self.conn.execute("SELECT s.doc_id, s.sig, d.story FROM signatures s JOIN documents d USING (doc_id)")
+        return {doc_id: (bytes(sig), story) for doc_id, sig, story in rows}
+
+    def without_signatures(self) -> list[str]:
+        rows = self.conn.execute("SELECT doc_id FROM documents WHERE doc_id NOT IN (SELECT doc_id FROM signatures)")
+        return [r[0] for r in rows]
+
+    def set_signatures(self, signatures: Mapping[str, bytes]) -> None:
+        """Keep signatures (no generation change: they are the writer's, not what readers see)."""
+        with self.conn:
+            self.conn.executemany("INSERT OR REPLACE INTO signatures VALUES (?, ?)", list(signatures.items()))
+
     def sources(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT DISTINCT source FROM documents ORDER BY source")]
 
@@ -460,6 +493,7 @@ class LocalCache:
             for doc_id in removed:
                 self.conn.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
                 self.conn.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+                self.conn.execute("DELETE FROM signatures WHERE doc_id = ?", (doc_id,))
             for item in items:
                 doc, chunks = item.document, item.chunks
                 kept = dict(self.conn.execute(
@@ -467,7 +501,7 @@ class LocalCache:
                 ).fetchall())
                 self.conn.execute("DELETE FROM chunks WHERE doc_id = ?", (doc.doc_id,))
                 self.conn.execute(
-                    "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         doc.doc_id,
                         doc.title,
@@ -480,6 +514,7 @@ class LocalCache:
                         doc.content_hash,
                         item.indexed_at,
                         item.origin,
+                        item.story,
                     ),
                 )
                 self.conn.executemany(
@@ -537,6 +572,7 @@ class LocalCache:
             self.conn.execute(_DELETE_TRIGGER)
             self.conn.execute("DELETE FROM synced")
             self.conn.execute("DELETE FROM files")  # a rebuild reads every file again
+            self.conn.execute("DELETE FROM signatures")
             self._changed()
 
 

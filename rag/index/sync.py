@@ -35,6 +35,7 @@ from ..settings import Settings
 from .chroma_vectors import chroma_client
 from .facade import Index, wipe
 from .locks import Lease, WriteLock
+from .stories import Stories
 
 
 @dataclass
@@ -369,6 +370,7 @@ def _write(
     Failures of the stores themselves propagate. Returns the ids of the documents that failed.
     """
     failed: set[str] = set()
+    stories: Stories | None = None  # built when there is something to write: it reads every signature
     bar = _bar(None, show, "indexing", "doc", total=total)
     for batch in _batches(_plans(index, changed, report, failed), index.settings.write_batch):
         kept, new, vectors = _embed(index, batch, report)
@@ -381,7 +383,11 @@ def _write(
         index.vectors.delete(stale)
         if batch:
             new_vectors = dict(zip([c.chunk_id for _, c in new], vectors, strict=True)) if new else {}
-            index.commit([(doc, chunks) for doc, chunks, _ in batch], origin=origin, vectors=new_vectors)
+            stories = stories or Stories(index.docs)
+            assigned = {doc.doc_id: stories.assign(doc) for doc, _, _ in batch}
+            index.commit([(doc, chunks) for doc, chunks, _ in batch], origin=origin, vectors=new_vectors,
+                         stories=assigned)
+            stories.save()
         report.chunks_added += len(new)
         report.chunks_deleted += len(stale)
         bar.update(len(batch))

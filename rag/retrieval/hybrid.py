@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from concurrent.futures import wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -38,6 +38,7 @@ class Filters:
     until: datetime | None = None
     sources: tuple[str, ...] = ()
     documents: tuple[str, ...] = ()  # document ids: a question asked within chosen articles
+    group_stories: bool = True  # one copy of each story (near-duplicates: rag/index/stories.py); False: all
 
     def chroma_where(self) -> dict[str, Any] | None:
         clauses: list[dict[str, Any]] = []
@@ -68,12 +69,13 @@ def make_filters(
     until: datetime | str | None = None,
     sources: Any = None,
     documents: Any = None,
+    group_stories: bool = True,
 ) -> Filters:
     """Filters from user input; a date without a time covers that whole day."""
     if isinstance(documents, str):
         documents = [documents]
     return Filters(_as_date(since, end=False), _as_date(until, end=True), tuple(sources or ()),
-                   tuple(documents or ()))
+                   tuple(documents or ()), bool(group_stories))
 
 
 def _as_date(value: datetime | str | None, *, end: bool) -> datetime | None:
@@ -145,9 +147,34 @@ class Retriever:
             scores = self._fuse(dense, lexical) if mode == "hybrid" else dense
         if mode == "hybrid" and prefers_recent(query):
             scores = self._favour_recent(scores)
-        best = sorted(scores, key=lambda i: -scores[i])[:k]
-        stored = self.index.docs.chunks(best)
-        return [_hit(stored[i], scores[i], dense.get(i, 0.0)) for i in best if i in stored]
+        ranked = sorted(scores, key=lambda i: -scores[i])
+        if not filters.group_stories:
+            stored = self.index.docs.chunks(ranked[:k])
+            return [_hit(stored[i], scores[i], dense.get(i, 0.0)) for i in ranked[:k] if i in stored]
+        return self._one_copy_per_story(ranked, scores, dense, k)
+
+    def _one_copy_per_story(
+        self, ranked: list[str], scores: dict[str, float], dense: dict[str, float], k: int
+    ) -> list[Hit]:
+        """The best ``k`` chunks from one document of each story (the best-ranked copy's), each naming the
+        story's other copies: no result list, and so no answer, holds two copies of one story."""
+        stored = self.index.docs.chunks(ranked)
+        kept: dict[str, str] = {}  # story -> the document shown for it
+        best = []
+        for i in ranked:
+            chunk = stored.get(i)
+            if chunk is None or kept.setdefault(chunk.story or chunk.doc_id, chunk.doc_id) != chunk.doc_id:
+                continue
+            best.append(chunk)
+            if len(best) == k:
+                break
+        copies = self.index.docs.copies(kept)
+        hits = []
+        for chunk in best:
+            others = [(d, s) for d, s in copies.get(chunk.story or chunk.doc_id, []) if d != chunk.doc_id]
+            hit = _hit(chunk, scores[chunk.chunk_id], dense.get(chunk.chunk_id, 0.0))
+            hits.append(replace(hit, also_in=tuple(d for d, _ in others), also_in_sources=tuple(s for _, s in others)))
+        return hits
 
     def _bm25(self, query: str, n: int, filters: Filters) -> dict[str, float]:
         terms = query_terms(query)

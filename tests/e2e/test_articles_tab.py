@@ -47,6 +47,7 @@ def test_a_feed_added_in_the_panel_brings_an_article_that_can_be_found_and_delet
     ui.page.reload()
     ui.tab("Articles")
     assert "arrived since your last visit" in wait_text(ui, "#arrivals", "since your last visit")
+    wait_text(ui, "#feed-table", "Saltness Courier")  # the panel shows the feeds on a new page too
     ui.page.locator("#title-search textarea, #title-search input").first.fill("lifeboat kayakers")
     ui.page.wait_for_function(  # the search has run: one row left
         "() => document.querySelectorAll('#article-table [role=\"gridcell\"][data-col=\"1\"]').length === 1")
