@@ -7,6 +7,8 @@ its ``watch.lock`` keeps it to one per index, however often the UI is started or
 from __future__ import annotations
 
 import atexit
+import contextlib
+import ctypes
 import signal
 import subprocess
 import sys
@@ -69,6 +71,12 @@ def refresh_now(settings: Settings, url: str) -> str:
     return " · ".join(parts)
 
 
+def _stop_with_parent() -> None:
+    """In the child: a SIGTERM when the UI process dies, however it dies (Linux; elsewhere atexit only)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def start_watcher(settings: Settings) -> subprocess.Popen[bytes] | None:
     """Run `rag watch` for this index in its own process (``RAG_WATCH=0``: not at all); stopped at exit."""
     if not settings.watch:
@@ -77,7 +85,7 @@ def start_watcher(settings: Settings) -> subprocess.Popen[bytes] | None:
                "--corpus-dir", str(settings.corpus_dir)]
     if settings.chroma_url:
         command += ["--chroma-url", settings.chroma_url]
-    process = subprocess.Popen(command, stdin=subprocess.DEVNULL)
+    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, preexec_fn=_stop_with_parent)
 
     def stop() -> None:
         if process.poll() is None:

@@ -14,7 +14,7 @@ Typical flow::
     index.add(doc_id, sig, story)                        # and store signature_bytes(sig), story
 
 Shingle the text that is the story: measured on the body, a .txt file's title line left out (with it, the
-hardest copies lose 1 % more recall). The constants were chosen by ``bench/bench_stories.py`` (numbers in
+hardest copies lose 1 % more recall). The constants were chosen by ``train/tune_stories.py`` (numbers in
 docs/stories.md).
 """
 
@@ -42,7 +42,7 @@ NUM_PERM: int = 128
 # 0.05 at which every kind of copy keeps >= 99 % recall on the tune half of the BBC articles (the worst kind,
 # boilerplate + new title + 10 % of the words changed: 99.2 %); different articles of one category lie below
 # 0.03 (99.9th percentile), follow-ups that reuse paragraphs at 0.2-0.55. Measured by
-#   .venv/bin/python bench/bench_stories.py
+#   .venv/bin/python train/tune_stories.py
 THRESHOLD: float = 0.4
 # LSH proposes a pair at similarity THRESHOLD with at least this chance (bands and rows follow from it).
 CANDIDATE_RECALL: float = 0.995

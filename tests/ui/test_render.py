@@ -70,6 +70,14 @@ def test_source_list_escapes_titles_and_sources_and_links_only_http() -> None:
     assert '<li class="open"><a class="cite" href="#cite-0-2"' in html
 
 
+def test_sources_say_undated_and_name_the_other_copies_of_a_story() -> None:
+    items = [citation(published=None, also_in=["Valley Post", HOSTILE]), citation(n=2, published="2024-03-14")]
+    html = render.render_source_list(items, turn=0)
+    first, second = html.split("</li>")[:2]
+    assert '<span class="undated">undated</span>' in first and "undated" not in second
+    assert f'<div class="meta also-in">also in: Valley Post, {ESCAPED}</div>' in first and "also in" not in second
+
+
 def test_document_marks_the_quote_in_its_context_and_escapes_it() -> None:
     text = f"Start {HOSTILE} middle. Quoted sentence. End {HOSTILE}"
     start = text.index("Quoted sentence.")

