@@ -165,3 +165,26 @@ def test_a_server_that_goes_away_is_a_clear_error(tmp_path, articles, start_chro
     close_all()
     with pytest.raises(StoreUnavailableError, match="cannot reach the Chroma server"):
         rag.search("bridge", settings=a)
+
+
+def test_instances_share_feed_subscriptions_and_one_refresher_writes(tmp_path: Path, chroma_server: str,
+                                                                    site) -> None:
+    from rag.ingest import refresh
+
+    a, b = instance(tmp_path / "a", chroma_server), instance(tmp_path / "b", chroma_server)
+    site.page("lifeboat", "Lifeboat", "The Quillby lifeboat crew rescued four kayakers off Saltness Point.")
+    url = site.feed([("lifeboat", "Quillby lifeboat rescues four kayakers")])
+    refresh.add_feed(a, url, 15, "Courier")
+    seen = refresh.list_feeds(b)
+    assert [(s.url, s.every_minutes, s.source) for s in seen] == [(url, 15, "Courier")]
+
+    with Lease(chroma_client(a), a.lease_seconds), pytest.raises(IndexLockedError):
+        refresh.refresh(b, due_only=False)  # another instance holds the writer lease: B does not refresh
+    assert refresh.list_feeds(b)[0].last_attempt == 0.0
+
+    report = refresh.refresh(b, due_only=False)
+    assert report.feeds[0].new == 1 and report.indexed["docs_added"] == 1
+    assert refresh.list_feeds(a)[0].articles_added == 1  # A sees B's refresh
+    assert rag.search("lifeboat kayakers rescued", 1, settings=a)[0].source == "Courier"
+    refresh.remove_feed(a, url)
+    assert refresh.list_feeds(b) == []
