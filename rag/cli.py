@@ -182,8 +182,8 @@ def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
         for sub in subs:
             state = f"failing ({sub.failures}x): {sub.last_error}" if sub.failures else "ok"
             name = sub.source or sub.title or "(the feed's title)"
-            print(f"{sub.url}\n  source {name}, every {sub.every_minutes} min, {sub.articles_added} articles added, "
-                  f"{state}")
+            added = f"{sub.articles_added} article{'' if sub.articles_added == 1 else 's'} added"
+            print(f"{sub.url}\n  source {name}, every {sub.every_minutes} min, {added}, {state}")
             info = sub.to_json()
             print(f"  last success {info['last_success'] or 'never'}, next due {info['next_due'] or 'now'}")
         if not subs:

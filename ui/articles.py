@@ -15,6 +15,8 @@ from rag.index.local_cache import Article
 from rag.index.sync import delete_article
 from rag.settings import Settings
 
+from .feeds import patiently
+
 COLUMNS = ["", "Title", "Source", "Published", "Added", "Id"]
 LIMIT = 200  # rows shown; a title search finds the others
 
@@ -42,7 +44,7 @@ def arrivals(settings: Settings, last_visit: float) -> str:
 def delete(settings: Settings, doc_id: str) -> str:
     if not doc_id:
         raise InputError("Click an article in the list first.")
-    report = delete_article(settings, doc_id)
+    report = patiently(lambda: delete_article(settings, doc_id))
     return f"Deleted {doc_id}: its file and its {report.chunks_deleted} passages are gone from the index."
 
 

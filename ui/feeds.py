@@ -12,15 +12,19 @@ import ctypes
 import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import gradio as gr
 
-from rag.errors import RagError
+from rag.errors import IndexLockedError, RagError
 from rag.ingest import refresh
 from rag.settings import Settings
 
+LOCK_PATIENCE = 30.0  # seconds a button waits for another writer (a refresh of new entries takes a few)
+T = TypeVar("T")
 COLUMNS = ["Feed", "Source", "Every (min)", "Last success", "Next due", "Failures", "Last error", "Articles added"]
 
 
@@ -50,8 +54,20 @@ def add(settings: Settings, url: str, every: float | None, source: str) -> str:
     return f"Subscribed to {sub.url}, every {sub.every_minutes} min. “Refresh now” fetches it at once."
 
 
+def patiently(call: Callable[[], T], seconds: float = LOCK_PATIENCE) -> T:
+    """``call``, tried again while another writer (the watcher's refresh, an upload) holds the index."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return call()
+        except IndexLockedError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
 def remove(settings: Settings, url: str, purge: bool) -> str:
-    removed = refresh.remove_feed(settings, (url or "").strip(), purge=purge)
+    removed = patiently(lambda: refresh.remove_feed(settings, (url or "").strip(), purge=purge))
     kept = f"{removed} of its articles removed from the index." if purge else "Its articles stay in the index."
     return f"Unsubscribed from {url}. {kept}"
 
@@ -59,7 +75,7 @@ def remove(settings: Settings, url: str, purge: bool) -> str:
 def refresh_now(settings: Settings, url: str) -> str:
     """Refresh one feed (the URL given) or all of them, now."""
     urls = [url.strip()] if url and url.strip() else None
-    report = refresh.refresh(settings, due_only=False, urls=urls)
+    report = patiently(lambda: refresh.refresh(settings, due_only=False, urls=urls))
     if not report.feeds:
         return "No feeds yet: add one above."
     parts = []

@@ -73,7 +73,12 @@ class RefreshReport:
             return "no feed was due"
         lines = []
         for f in self.feeds:
-            detail = f"error: {f.error}" if f.error else f"{f.new} new, {f.changed} changed, {f.known} unchanged"
+            if f.error:
+                detail = f"error: {f.error}"
+            elif f.status == "not-modified":
+                detail = "not modified since the last fetch (304)"
+            else:
+                detail = f"{f.new} new, {f.changed} changed, {f.known} unchanged"
             lines.append(f"{f.status:<12} {f.url}  {detail}  ({f.requests} requests, {f.bytes} bytes, "
                          f"{f.seconds:.2f} s)")
         if self.indexed:
@@ -145,10 +150,11 @@ def refresh(
     now = time.time() if now is None else now
     store = _store(settings)
     report = RefreshReport()
-    wanted = [s for s in store.all() if (not due_only or s.next_due <= now) and (urls is None or s.url in urls)]
-    if urls is not None and len(wanted) < len(set(urls)):
-        missing = sorted(set(urls) - {s.url for s in wanted})
+    subs = store.all()
+    missing = sorted(set(urls or ()) - {s.url for s in subs})
+    if missing:
         raise InputError(f"no subscription to {', '.join(missing)}: see `rag feeds list`")
+    wanted = [s for s in subs if (not due_only or s.next_due <= now) and (urls is None or s.url in urls)]
     if not wanted:
         return report
     with writer(settings) as lease:
@@ -187,7 +193,7 @@ def _record(sub: Subscription, result: FeedResult | Exception, now: float, secon
         if isinstance(result, RateLimitedError):
             wait = max(wait, result.retry_after)
         sub.next_due = now + wait
-        return FeedOutcome(sub.url, "failed", error=sub.last_error, seconds=seconds, next_due=sub.next_due)
+        return FeedOutcome(sub.url, "failed", requests=1, error=sub.last_error, seconds=seconds, next_due=sub.next_due)
     sub.failures, sub.last_error, sub.last_success = 0, "", now
     sub.next_due = now + sub.every_minutes * 60
     sub.entries.update(result.entries)
