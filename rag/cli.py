@@ -203,7 +203,6 @@ def cmd_feeds(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
     import signal
-    import threading
 
     from .index.locks import WriteLock
     from .ingest import refresh
@@ -212,9 +211,9 @@ def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
         report = refresh.refresh(settings, due_only=False)
         print(json.dumps(report.to_json(), ensure_ascii=False) if args.json else report.summary())
         return 0  # failing feeds are recorded in their state; only an index failure (an error) exits non-zero
-    stop = threading.Event()
+    stop: list[int] = []  # a signal handler only appends: no lock it could deadlock on
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())  # finish the refresh under way, then stop
+        signal.signal(sig, lambda number, _: stop.append(number))  # finish the refresh under way, then stop
 
     def show(report: refresh.RefreshReport | Exception) -> None:
         if isinstance(report, Exception):
@@ -224,7 +223,7 @@ def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
 
     with WriteLock(settings.index_dir, "watch.lock"):
         print(f"watching the feeds of {settings.index_dir} (Ctrl+C stops)", file=sys.stderr, flush=True)
-        refresh.watch(settings, stop, on_report=show)
+        refresh.watch(settings, lambda: bool(stop), on_report=show)
     print("stopped", file=sys.stderr)
     return 0
 

@@ -11,7 +11,6 @@ what is indexed, and is never silently disabled.
 from __future__ import annotations
 
 import shutil
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -208,14 +207,18 @@ def _record(sub: Subscription, result: FeedResult | Exception, now: float, secon
 
 def watch(
     settings: Settings,
-    stop: threading.Event,
+    stopped: Callable[[], bool],
     *,
     poll: float = WATCH_POLL_SECONDS,
     on_report: Callable[[RefreshReport | Exception], None] = lambda _: None,
 ) -> None:
-    """Refresh feeds as they fall due until ``stop`` is set. Errors of a round (the index locked by
-    another writer, a store that is down) are reported and the next round tries again."""
-    while not stop.is_set():
+    """Refresh feeds as they fall due until ``stopped()``, which is asked at least every second and never
+    during a refresh (a stop lets the refresh under way finish). Errors of a round (the index locked by
+    another writer, a store that is down) are reported and the next round tries again.
+
+    It sleeps in short steps rather than waiting on an Event: a signal handler that sets an Event can
+    deadlock on the Event's own lock, held by the wait it interrupted."""
+    while not stopped():
         try:
             report = refresh(settings)
         except Exception as exc:
@@ -223,7 +226,9 @@ def watch(
         else:
             if report.feeds:
                 on_report(report)
-        stop.wait(_until_due(settings, poll))
+        wake = time.monotonic() + _until_due(settings, poll)
+        while not stopped() and time.monotonic() < wake:
+            time.sleep(min(1.0, max(0.0, wake - time.monotonic())))
 
 
 def _until_due(settings: Settings, poll: float) -> float:

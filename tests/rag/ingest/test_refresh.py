@@ -149,7 +149,7 @@ def test_watch_refreshes_when_due_and_stops_cleanly(settings, site, capsys) -> N
     url = site.feed([("lane", "Cycling lane approved")])
     refresh.add_feed(settings, url)
     stop, reports = threading.Event(), []
-    watcher = threading.Thread(target=refresh.watch, args=(settings, stop),
+    watcher = threading.Thread(target=refresh.watch, args=(settings, stop.is_set),
                                kwargs={"poll": 0.2, "on_report": reports.append})
     watcher.start()
     deadline = time.time() + 60
@@ -167,5 +167,7 @@ def test_watch_refreshes_when_due_and_stops_cleanly(settings, site, capsys) -> N
     second = subprocess.run([sys.executable, "-m", "rag", "watch"], env=env, capture_output=True, text=True,
                             timeout=120)
     assert second.returncode == 1 and "watching the feeds" in second.stderr
-    proc.send_signal(signal.SIGINT)
-    assert proc.wait(timeout=60) == 0 and "stopped" in proc.stderr.read()
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGINT):  # impatient: signals in a row stop it once
+        proc.send_signal(sig)
+        time.sleep(0.05)
+    assert proc.wait(timeout=10) == 0 and "stopped" in proc.stderr.read()
