@@ -155,6 +155,7 @@ class LocalCache:
         if "vector" not in {r[1] for r in self.conn.execute("PRAGMA table_info(chunks)")}:
             with self.conn:  # a cache from before vectors were kept here: Index fills them from Chroma
                 self.conn.execute("ALTER TABLE chunks ADD COLUMN vector BLOB")
+        self.conn.execute("CREATE INDEX IF NOT EXISTS documents_story ON documents(story)")  # a story's copies
         # Finding the chunks without a vector is then a look-up, not a scan of every vector (each open asks).
         self.conn.execute("CREATE INDEX IF NOT EXISTS chunks_without_vector ON chunks(chunk_id) WHERE vector IS NULL")
         self.file_id = _file_id(path)

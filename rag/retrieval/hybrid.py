@@ -158,14 +158,18 @@ class Retriever:
     ) -> list[Hit]:
         """The best ``k`` chunks from one document of each story (the best-ranked copy's), each naming the
         story's other copies: no result list, and so no answer, holds two copies of one story."""
-        stored = self.index.docs.chunks(ranked)
         kept: dict[str, str] = {}  # story -> the document shown for it
-        best = []
-        for i in ranked:
-            chunk = stored.get(i)
-            if chunk is None or kept.setdefault(chunk.story or chunk.doc_id, chunk.doc_id) != chunk.doc_id:
-                continue
-            best.append(chunk)
+        best: list[Any] = []
+        for lo in range(0, len(ranked), 2 * k):  # a few more than k at a time: copies are rare
+            page = ranked[lo : lo + 2 * k]
+            stored = self.index.docs.chunks(page)
+            for i in page:
+                chunk = stored.get(i)
+                if chunk is None or kept.setdefault(chunk.story or chunk.doc_id, chunk.doc_id) != chunk.doc_id:
+                    continue
+                best.append(chunk)
+                if len(best) == k:
+                    break
             if len(best) == k:
                 break
         copies = self.index.docs.copies(kept)
