@@ -6,6 +6,7 @@ which is what makes a second question fast.
 
 from __future__ import annotations
 
+import re
 import threading
 import weakref
 from collections.abc import Callable, Generator, Iterator, Sequence
@@ -111,18 +112,35 @@ def search(
     (``group_stories=False``: every copy; ``Hit.also_in`` names the others)."""
     query = check_question(query)
     settings = settings or Settings.from_env()
-    query, filters, _ = with_time(query, make_filters(since, until, sources, group_stories=group_stories), settings)
+    given = make_filters(since, until, sources, group_stories=group_stories)
     k = _check_k(k)
-    return read(settings, lambda index: Retriever(index).search(query, k, filters, mode))
+
+    def run(index: Index) -> list[Hit]:
+        text, filters, _ = with_time(query, given, settings, index)
+        return Retriever(index).search(text, k, filters, mode)
+
+    return read(settings, run)
 
 
-def with_time(question: str, filters: Filters, settings: Settings) -> tuple[str, Filters, str]:
+_YEAR = re.compile(r"\b(?:1[89]|2[01])\d\d\b")
+
+
+def with_time(question: str, filters: Filters, settings: Settings, index: Index) -> tuple[str, Filters, str]:
     """The question's time expression ("last month", "in March 2025") as a date filter, and the text to search
-    without it; explicit ``since``/``until`` win. The third value says what was applied (for the user)."""
+    without it; explicit ``since``/``until`` win. The third value says what was applied (for the user).
+
+    An expression naming a year may date the event rather than the report ("Which treaty was signed in
+    1648?"): it becomes a filter only when some indexed article was published in that range; otherwise the
+    question is searched as asked, year and all. Relative ones ("last week", "in November") always filter:
+    no article from then is an answer to "what happened then"."""
     if filters.since or filters.until:
         return question, filters, ""
     found = parse_time(question, today_from(settings.today))
     if found.since is None and found.until is None:
+        return question, filters, ""
+    if _YEAR.search(found.expression) and not index.docs.published_between(
+        found.since.timestamp() if found.since else None, found.until.timestamp() if found.until else None
+    ):
         return question, filters, ""
     span = " to ".join(d.date().isoformat() if d else "…" for d in (found.since, found.until))
     applied = f"articles published {span} (“{found.expression}”)"
@@ -215,16 +233,16 @@ def ask_stream(
 ) -> AnswerStream:
     """Like ``ask``, streamed: checks and retrieval happen now, generation while you iterate."""
     question = check_question(question)
-    filters = make_filters(since, until, sources, [document] if document else None, group_stories)
+    given = make_filters(since, until, sources, [document] if document else None, group_stories)
     if min_confidence is not None and (
         isinstance(min_confidence, bool) or not isinstance(min_confidence, (int, float))
     ):
         raise InputError("min_confidence must be a number between 0 and 1")
     settings = settings or Settings.from_env()
     pairs, k = normalise_history(history), _check_k(k)
-    search_text, filters, applied = with_time(question, filters, settings)
 
     def start(index: Index) -> AnswerStream:
+        search_text, filters, applied = with_time(question, given, settings, index)
         for doc_id in filters.documents:  # a chosen article that is not (or no longer) indexed: say so
             index.docs.document(doc_id)
         chosen = choose_answerer(index, settings, answerer, min_confidence)

@@ -156,6 +156,7 @@ class LocalCache:
             with self.conn:  # a cache from before vectors were kept here: Index fills them from Chroma
                 self.conn.execute("ALTER TABLE chunks ADD COLUMN vector BLOB")
         self.conn.execute("CREATE INDEX IF NOT EXISTS documents_story ON documents(story)")  # a story's copies
+        self.conn.execute("CREATE INDEX IF NOT EXISTS documents_published ON documents(published_ts)")
         # Finding the chunks without a vector is then a look-up, not a scan of every vector (each open asks).
         self.conn.execute("CREATE INDEX IF NOT EXISTS chunks_without_vector ON chunks(chunk_id) WHERE vector IS NULL")
         self.file_id = _file_id(path)
@@ -441,6 +442,13 @@ class LocalCache:
             "ORDER BY indexed_at DESC, title LIMIT ?", [*params, limit]
         )
         return [Article(d, t, s, u, datetime.fromisoformat(p) if p else None, a, f) for d, t, s, u, p, a, f in rows]
+
+    def published_between(self, since: float | None, until: float | None) -> bool:
+        """Was any indexed article published in this range (Unix times, inclusive; None: open)?"""
+        row = self.conn.execute(
+            "SELECT 1 FROM documents WHERE published_ts IS NOT NULL AND published_ts >= ? AND published_ts <= ? "
+            "LIMIT 1", (-(2**62) if since is None else since, 2**62 if until is None else until)).fetchone()
+        return row is not None
 
     def documents_from(self, path: str) -> list[str]:
         """Ids of the documents read from one corpus file."""
