@@ -34,7 +34,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from the repository root
 
 from rag.ingest import near_duplicates as nd
-from rag.ingest.bbc_demo import bbc_data_dir
+from rag.ingest.bbc_demo import bbc_files
 from rag.ingest.loaders import decode
 
 SHINGLE_SIZES = (3, 4, 5)
@@ -90,15 +90,11 @@ class Copy:
 
 def load_articles() -> tuple[list[Article], int]:
     """The BBC articles (title = first line, body = the rest) and how many exact duplicates were dropped."""
-    seen: set[str] = set()
     articles, duplicates = [], 0
-    for path in sorted(bbc_data_dir().glob("*/*.txt")):
-        data = path.read_bytes()
-        digest = hashlib.sha256(data.replace(b"\r\n", b"\n").strip()).hexdigest()
-        if digest in seen:
+    for path, data in bbc_files():
+        if data is None:
             duplicates += 1
             continue
-        seen.add(digest)
         title, _, body = decode(data).strip().partition("\n")
         articles.append(Article(f"{path.parent.name}/{path.name}", path.parent.name, title.strip(), body.strip()))
     return articles, duplicates

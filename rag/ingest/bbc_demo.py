@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,18 +33,24 @@ def bbc_data_dir() -> Path:
     return data
 
 
-def import_bbc(corpus_dir: Path) -> DemoImport:
-    """Copy the articles into ``corpus/bbc/<category>/``, one copy of each text."""
-    target = Path(corpus_dir) / "bbc"
+def bbc_files() -> Iterator[tuple[Path, bytes | None]]:
+    """Each article file with its bytes, in name order; ``None`` for a file whose text came before."""
     seen: set[str] = set()
-    copied = unchanged = duplicates = 0
     for source in sorted(bbc_data_dir().glob("*/*.txt")):
         data = source.read_bytes()
         digest = hashlib.sha256(data.replace(b"\r\n", b"\n").strip()).hexdigest()
-        if digest in seen:
+        yield source, None if digest in seen else data
+        seen.add(digest)
+
+
+def import_bbc(corpus_dir: Path) -> DemoImport:
+    """Copy the articles into ``corpus/bbc/<category>/``, one copy of each text."""
+    target = Path(corpus_dir) / "bbc"
+    copied = unchanged = duplicates = 0
+    for source, data in bbc_files():
+        if data is None:
             duplicates += 1
             continue
-        seen.add(digest)
         dest = target / source.parent.name / source.name
         if dest.exists() and dest.read_bytes() == data:
             unchanged += 1
