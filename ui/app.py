@@ -670,10 +670,12 @@ def build_app(settings: Settings) -> gr.Blocks:
             [figures, sources],
             **private,
         )
+
         def visited(previous: float) -> tuple[Any, ...]:
+            """A page load: what arrived since the browser's last visit, which becomes now."""
             rows = attempt(lambda: articles.article_rows(settings, "", previous), [])
             note = attempt(lambda: articles.arrivals(settings, previous), "")
-            return render.render_status(note), rows, feed_rows(settings), previous, articles.now()
+            return render.render_status(note), rows, feed_rows(settings), previous, time.time()
 
         demo.load(visited, [last_visit], [arrived, article_table, feed_table, visit, last_visit], **private)
         title_search.change(lambda title, seen: attempt(lambda: articles.article_rows(settings, title, seen), []),

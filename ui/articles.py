@@ -3,7 +3,6 @@ what arrived since the reader's last visit (a time kept in the browser's local s
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from typing import Any
 
@@ -52,7 +51,3 @@ def selected_id(evt: gr.SelectData) -> str:
     """The document id of the row clicked (its last column)."""
     row = evt.row_value or []
     return str(row[-1]) if row else ""
-
-
-def now() -> float:
-    return time.time()
