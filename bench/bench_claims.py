@@ -12,12 +12,16 @@ model's sentence is: the article's chunks are the retrieved passages, and ``Veri
 the embedder) must find a span that supports it.
 
 "before" is the verifier without the fact checks (lexical + semantic support only, as at the stop
-before this one); "after" is the verifier now. "removed" is the share of changed sentences it refused;
-"kept" the share of true ones it accepted.
+before this one); "after" is the verifier now (the rules). When the learned verifier's weights are
+installed (rag/llm/consistency.py, train/train_verifier.py; --no-learned to skip), two more columns:
+"rules+model", where a sentence is also removed when the model judges it inconsistent with the span the
+verifier chose, and "model", the model alone on the article sentence the claim was made from. "removed" is the share of
+changed sentences it refused; "kept" the share of true ones it accepted.
 
 Opposite words are measured twice: with pairs from the checker's own list (circular: it shows the
 rule fires, not that it generalises) and with pairs written here that the list lacks (what an
-unlisted opposite gets through: the learned verifier's part, not built yet).
+unlisted opposite gets through: the learned verifier's part; its training list shares no word with
+UNLISTED, train/train_verifier.py asserts it).
 
 Run: .venv/bin/python bench/bench_claims.py [--articles 150] [--per-article 3] [--half test]
      --out bench/results/bench_claims.json
@@ -156,7 +160,11 @@ def main() -> None:
     parser.add_argument("--half", choices=("train", "test"), default="test")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--no-learned", action="store_true", help="skip the learned verifier's columns")
     args = parser.parse_args()
+    from rag.llm import consistency
+
+    learned = None if args.no_learned or not consistency.MODEL_PATH.exists() else consistency.get_model()
 
     settings = Settings.from_env()
     embedder = get_embedder(settings.resolved_model_path, settings.model_name,
@@ -176,9 +184,11 @@ def main() -> None:
     chosen = rng.sample(pool, min(args.articles, len(pool)))
     all_names = sorted({n for d in docs.values() for n in names_in(" " + d.text)})
 
-    results: dict[str, dict[str, list[bool]]] = {"before": defaultdict(list), "after": defaultdict(list)}
+    modes = ("before", "after", "rules+model", "model") if learned else ("before", "after")
+    results: dict[str, dict[str, list[bool]]] = {mode: defaultdict(list) for mode in modes}
     examples: dict[str, list[dict[str, str]]] = defaultdict(list)
     timings: list[float] = []
+    learned_timings: list[float] = []  # the rules, then the model on the chosen span
     real_conflict = verify.conflict
     for doc_id in chosen:
         doc = docs[doc_id]
@@ -205,6 +215,11 @@ def main() -> None:
                     if mode == "after":
                         timings.append(time.perf_counter() - t0)
                     results[mode][kind].append(verdict.supported)
+                    if mode == "after" and learned is not None:
+                        shown = verdict.span is not None and learned.consistent(verdict.span.text, claim)
+                        learned_timings.append(time.perf_counter() - t0)
+                        results["rules+model"][kind].append(shown)
+                        results["model"][kind].append(learned.consistent(sentence, claim))
                     if mode == "after" and len(examples[kind]) < 4 and (verdict.supported != kind.startswith("true")):
                         examples[kind].append({"claim": claim, "source": sentence,
                                                "conflict": str(verdict.conflict) if verdict.conflict else ""})
@@ -214,26 +229,34 @@ def main() -> None:
     for kind in results["after"]:
         truthful = kind.startswith("true")
         row = {"kind": kind, "n": len(results["after"][kind])}
-        for mode in ("before", "after"):
+        for mode in modes:
             shown = results[mode][kind]
             share = sum(shown) / len(shown) if truthful else 1 - sum(shown) / len(shown)
             row[f"{'kept' if truthful else 'removed'}_{mode}"] = round(share, 3)
         table.append(row)
     timings.sort()
+    learned_timings.sort()
     report = {
         "half": args.half, "articles": len(chosen), "per_article": args.per_article, "seed": args.seed,
         "backend": settings.embed_backend or DEFAULT_BACKEND, "table": table,
         "check_ms": {"p50": round(1000 * timings[len(timings) // 2], 2),
                      "p95": round(1000 * timings[int(len(timings) * 0.95)], 2)},
+        "check_ms_rules_and_model": {"p50": round(1000 * learned_timings[len(learned_timings) // 2], 2),
+                                     "p95": round(1000 * learned_timings[int(len(learned_timings) * 0.95)], 2)}
+        if learned_timings else None,
+        "model_threshold": learned.threshold if learned else None,
         "misjudged_examples": examples,
         "command": "python bench/bench_claims.py " + " ".join(
-            f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k != "out" and v is not None),
+            f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k not in ("out", "no_learned")
+            and v is not None) + (" --no-learned" if args.no_learned else ""),
     }
     for row in table:
         measure = "kept" if row["kind"].startswith("true") else "removed"
-        print(f"{row['kind']:32} n={row['n']:4}  {measure} before {row[f'{measure}_before']:.3f}"
-              f"  after {row[f'{measure}_after']:.3f}")
+        print(f"{row['kind']:32} n={row['n']:4}  {measure} " + "  ".join(
+            f"{mode} {row[f'{measure}_{mode}']:.3f}" for mode in modes))
     print("check ms p50/p95:", report["check_ms"])
+    if learned_timings:
+        print("check ms p50/p95, rules + model:", report["check_ms_rules_and_model"])
     if args.out:
         args.out.write_text(json.dumps(report, indent=1) + "\n")
 
