@@ -15,7 +15,9 @@ the embedder) must find a span that supports it.
 before this one); "after" is the verifier now (the rules). When the learned verifier's weights are
 installed (rag/llm/consistency.py, train/train_verifier.py; --no-learned to skip), two more columns:
 "rules+model", where a sentence is also removed when the model judges it inconsistent with the span the
-verifier chose, and "model", the model alone on the article sentence the claim was made from. "removed" is the share of
+verifier chose, "model", the model alone on the article sentence the claim was made from, and "wired",
+``Verifier.check`` with the model as the answerer runs it (a span the rules pass must also be judged
+consistent, else the next best span is tried). "removed" is the share of
 changed sentences it refused; "kept" the share of true ones it accepted.
 
 Opposite words are measured twice: with pairs from the checker's own list (circular: it shows the
@@ -184,11 +186,12 @@ def main() -> None:
     chosen = rng.sample(pool, min(args.articles, len(pool)))
     all_names = sorted({n for d in docs.values() for n in names_in(" " + d.text)})
 
-    modes = ("before", "after", "rules+model", "model") if learned else ("before", "after")
+    modes = ("before", "after", "rules+model", "model", "wired") if learned else ("before", "after")
     results: dict[str, dict[str, list[bool]]] = {mode: defaultdict(list) for mode in modes}
     examples: dict[str, list[dict[str, str]]] = defaultdict(list)
     timings: list[float] = []
     learned_timings: list[float] = []  # the rules, then the model on the chosen span
+    wired_timings: list[float] = []
     real_conflict = verify.conflict
     for doc_id in chosen:
         doc = docs[doc_id]
@@ -203,9 +206,11 @@ def main() -> None:
         for sentence in rng.sample(usable, min(args.per_article, len(usable))):
             cases = {**true_copies(sentence),
                      **changes(sentence, doc.text, all_names, rng.choice(other_sentences or [""]), rng)}
-            for mode, checker in (("before", _no_conflict), ("after", real_conflict)):
+            runs = [("before", _no_conflict, False), ("after", real_conflict, False)]
+            runs += [("wired", real_conflict, True)] if learned else []
+            for mode, checker, with_model in runs:
                 verify.conflict = checker
-                verifier = verify.Verifier(hits, len(hits), embedder.embed)
+                verifier = verify.Verifier(hits, len(hits), embedder.embed, learned=with_model)
                 verifier.check(sentence)  # embeds the spans once, as the first sentence of an answer does
                 for kind, claim in cases.items():
                     if not claim or (claim == sentence and not kind.startswith("true")):
@@ -214,6 +219,8 @@ def main() -> None:
                     verdict = verifier.check(claim + " [1]")
                     if mode == "after":
                         timings.append(time.perf_counter() - t0)
+                    elif mode == "wired":
+                        wired_timings.append(time.perf_counter() - t0)
                     results[mode][kind].append(verdict.supported)
                     if mode == "after" and learned is not None:
                         shown = verdict.span is not None and learned.consistent(verdict.span.text, claim)
@@ -236,6 +243,7 @@ def main() -> None:
         table.append(row)
     timings.sort()
     learned_timings.sort()
+    wired_timings.sort()
     report = {
         "half": args.half, "articles": len(chosen), "per_article": args.per_article, "seed": args.seed,
         "backend": settings.embed_backend or DEFAULT_BACKEND, "table": table,
@@ -244,6 +252,9 @@ def main() -> None:
         "check_ms_rules_and_model": {"p50": round(1000 * learned_timings[len(learned_timings) // 2], 2),
                                      "p95": round(1000 * learned_timings[int(len(learned_timings) * 0.95)], 2)}
         if learned_timings else None,
+        "check_ms_wired": {"p50": round(1000 * wired_timings[len(wired_timings) // 2], 2),
+                           "p95": round(1000 * wired_timings[int(len(wired_timings) * 0.95)], 2)}
+        if wired_timings else None,
         "model_threshold": learned.threshold if learned else None,
         "misjudged_examples": examples,
         "command": "python bench/bench_claims.py " + " ".join(
@@ -257,6 +268,7 @@ def main() -> None:
     print("check ms p50/p95:", report["check_ms"])
     if learned_timings:
         print("check ms p50/p95, rules + model:", report["check_ms_rules_and_model"])
+        print("check ms p50/p95, wired:", report["check_ms_wired"])
     if args.out:
         args.out.write_text(json.dumps(report, indent=1) + "\n")
 

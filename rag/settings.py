@@ -44,6 +44,9 @@ class Settings:
     llm_max_tokens: int = 200  # longest generated answer, in tokens
     llm_passages: int = 3  # retrieved passages shown to the model (verification uses all retrieved hits)
     llm_timeout: float = 60.0  # seconds to wait for the first token, and between tokens, before falling back
+    # 1: generated sentences must also pass the learned verifier (rag/llm/consistency.py) beside the rules. Off by
+    # default: it refuses some true compressions, costs p95 31 ms a sentence (docs/trust.md, "A learned verifier")
+    learned_verifier: int = 0
     openai_base_url: str = ""  # e.g. http://127.0.0.1:8080/v1 (llama.cpp server, Ollama, vLLM)
     openai_model: str = ""  # the model name the server expects (llama.cpp ignores it)
     openai_api_key: str = ""  # sent as the bearer token; local servers usually need none

@@ -42,6 +42,7 @@ def _generating(
         passages=settings.llm_passages,
         max_tokens=settings.llm_max_tokens,
         timeout=settings.llm_timeout,
+        learned=bool(settings.learned_verifier),
     )
 
 

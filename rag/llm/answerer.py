@@ -88,8 +88,10 @@ class GeneratingAnswerer:
         passages: int = 3,
         max_tokens: int = 200,
         timeout: float = 30.0,
+        learned: bool = False,
     ) -> None:
         self.backend = backend
+        self.learned = learned  # the learned verifier beside the rules (rag/llm/consistency.py)
         self.gate = gate  # the extractive answerer: decides answer/abstain, judges relevance, and is the fallback
         self.embed = embed
         self.passages = passages
@@ -115,7 +117,7 @@ class GeneratingAnswerer:
         if extractive.abstained:  # the passages cannot answer: no generation
             yield extractive.text
             return extractive
-        verifier = Verifier(hits, min(self.passages, len(hits)), self.embed)
+        verifier = Verifier(hits, min(self.passages, len(hits)), self.embed, learned=self.learned)
         answering = self.gate.answering(question, hits, context)
         draft = _Draft(hits, [], [], {})
         buffer = SentenceBuffer()

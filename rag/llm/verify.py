@@ -4,7 +4,8 @@ A language model's sentence is kept only when some sentence (or pair of adjacent
 the retrieved chunks supports it: most of its content words occur there (lexical support), every
 number it states occurs there, when an embedder is given the two mean the same thing (cosine of
 their MiniLM embeddings), and no fact of it differs from the span's (claims.py: names, numbers,
-dates, roles, negation, opposite words, the actor). The citation then quotes that span, so it is
+dates, roles, negation, opposite words, the actor), and the learned verifier (consistency.py) judges the
+claim true to that span. The citation then quotes that span, so it is
 exact and points where the support is, whatever passage the model named. Spans that address the
 model ("ignore previous instructions…") never count as support.
 """
@@ -21,6 +22,7 @@ import numpy as np
 from ..prompts import NO_ANSWER
 from ..schema import Hit
 from ..text import ABBREVIATIONS, content_stems, sentence_spans
+from . import consistency
 from .claims import Conflict, conflict
 
 # Measured with `python train/measure_support.py --per-split 60` (train/results/measure_support.json): claims built from
@@ -139,6 +141,7 @@ class Verifier:
         embed: Embed | None = None,
         min_lexical: float = MIN_LEXICAL,
         min_semantic: float = MIN_SEMANTIC,
+        learned: bool = False,
     ) -> None:
         self.hits = list(hits)
         self.passages = passages  # passage n (1-based) shown to the model is hits[n - 1]
@@ -146,6 +149,10 @@ class Verifier:
         self.min_lexical = min_lexical
         self.min_semantic = min_semantic
         self.spans = candidate_spans(self.hits)
+        # The learned verifier, where its weights are installed: it catches what the rules do not list
+        # (an unlisted opposite); measured in bench/bench_claims.py ("wired"). learned=False: the rules alone
+        # (the default; RAG_LEARNED_VERIFIER=1 turns it on for the generating answerer).
+        self.learned = consistency.get_model() if learned and consistency.MODEL_PATH.exists() else None
         self._vectors: np.ndarray | None = None
 
     def _span_vectors(self) -> np.ndarray:
@@ -195,6 +202,10 @@ class Verifier:
         chosen = None
         for i in tried[:SPANS_TRIED]:
             why = self.conflict(claim, self.spans[i])
+            if why is None and self.learned is not None:  # one model call per span the rules pass
+                p = self.learned.probability(self.spans[i].text, claim)
+                if p < self.learned.threshold:
+                    why = Conflict("consistency", f"the learned verifier gives {p:.2f}")
             if why is None:
                 chosen = i
                 break
