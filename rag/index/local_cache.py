@@ -97,6 +97,11 @@ class StoredChunk:
     end: int
     story: str = ""  # the document's story ("": its own)
 
+    @property
+    def story_key(self) -> str:
+        """What groups copies: the story, or the document itself when it has none."""
+        return self.story or self.doc_id
+
 
 @dataclass(frozen=True)
 class Article:

@@ -34,6 +34,7 @@ from ..schema import Chunk, Document
 from ..settings import Settings
 from .chroma_vectors import chroma_client
 from .facade import Index, wipe
+from .local_cache import LocalCache
 from .locks import Lease, WriteLock
 from .stories import Stories
 
@@ -164,12 +165,12 @@ def delete_article(settings: Settings, doc_id: str) -> IndexReport:
     """Delete an uploaded or feed article: its file, then its document (the folder is synced, which prunes
     it). A feed's entry stays known, so the refresher does not fetch it again unless the feed changes it."""
     with writer(settings) as lease:
-        index = Index(settings)
+        docs = LocalCache(Path(settings.index_dir) / "docs.sqlite")  # the path only: no need to open the index
         try:
-            path = index.docs.document(doc_id).path
-            others = len(index.docs.documents_from(path)) - 1
+            path = docs.document(doc_id).path
+            others = len(docs.documents_from(path)) - 1
         finally:
-            index.close()
+            docs.close()
         corpus = Path(os.path.abspath(settings.corpus_dir))
         file = Path(os.path.abspath(corpus / path))
         parts = file.relative_to(corpus).parts if path and file.is_relative_to(corpus) else ()

@@ -4,8 +4,8 @@ A language model's sentence is kept only when some sentence (or pair of adjacent
 the retrieved chunks supports it: most of its content words occur there (lexical support), every
 number it states occurs there, when an embedder is given the two mean the same thing (cosine of
 their MiniLM embeddings), and no fact of it differs from the span's (claims.py: names, numbers,
-dates, roles, negation, opposite words, the actor), and the learned verifier (consistency.py) judges the
-claim true to that span. The citation then quotes that span, so it is
+dates, roles, negation, opposite words, the actor), and, when it is turned on (RAG_LEARNED_VERIFIER=1),
+the learned verifier (consistency.py) judges the claim true to that span. The citation then quotes that span, so it is
 exact and points where the support is, whatever passage the model named. Spans that address the
 model ("ignore previous instructions…") never count as support.
 """

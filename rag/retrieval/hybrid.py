@@ -10,6 +10,7 @@ tuned with `python train/tune_fusion.py` (train/README.md; results in train/resu
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from concurrent.futures import wait
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ import numpy as np
 
 from ..errors import IndexEmptyError, InputError
 from ..index.facade import Index
+from ..index.local_cache import StoredChunk
 from ..schema import Hit
 from ..text import STOPWORDS, words
 from ..threads import pool
@@ -158,24 +160,24 @@ class Retriever:
     ) -> list[Hit]:
         """The best ``k`` chunks from one document of each story (the best-ranked copy's), each naming the
         story's other copies: no result list, and so no answer, holds two copies of one story."""
+
+        def in_order() -> Iterator[StoredChunk]:  # read a few more than k at a time: copies are rare
+            for lo in range(0, len(ranked), 2 * k):
+                page = ranked[lo : lo + 2 * k]
+                stored = self.index.docs.chunks(page)
+                yield from (stored[i] for i in page if i in stored)
+
         kept: dict[str, str] = {}  # story -> the document shown for it
-        best: list[Any] = []
-        for lo in range(0, len(ranked), 2 * k):  # a few more than k at a time: copies are rare
-            page = ranked[lo : lo + 2 * k]
-            stored = self.index.docs.chunks(page)
-            for i in page:
-                chunk = stored.get(i)
-                if chunk is None or kept.setdefault(chunk.story or chunk.doc_id, chunk.doc_id) != chunk.doc_id:
-                    continue
+        best: list[StoredChunk] = []
+        for chunk in in_order():
+            if kept.setdefault(chunk.story_key, chunk.doc_id) == chunk.doc_id:
                 best.append(chunk)
                 if len(best) == k:
                     break
-            if len(best) == k:
-                break
         copies = self.index.docs.copies(kept)
         hits = []
         for chunk in best:
-            others = [(d, s) for d, s in copies.get(chunk.story or chunk.doc_id, []) if d != chunk.doc_id]
+            others = [(d, s) for d, s in copies.get(chunk.story_key, []) if d != chunk.doc_id]
             hit = _hit(chunk, scores[chunk.chunk_id], dense.get(chunk.chunk_id, 0.0))
             hits.append(replace(hit, also_in=tuple(d for d, _ in others), also_in_sources=tuple(s for _, s in others)))
         return hits
