@@ -21,12 +21,14 @@ consistent, else the next best span is tried). "removed" is the share of
 changed sentences it refused; "kept" the share of true ones it accepted.
 
 Opposite words are measured twice: with pairs from the checker's own list (circular: it shows the
-rule fires, not that it generalises) and with pairs written here that the list lacks (what an
-unlisted opposite gets through: the learned verifier's part; its training list shares no word with
-UNLISTED, train/train_verifier.py asserts it).
+rule fires, not that it generalises) and with pairs written here that the list lacks (caught by
+WordNet's antonyms, rag/llm/antonyms.py, which were not chosen by looking at them, or by the learned
+verifier, whose training list shares no word with UNLISTED: train/train_verifier.py asserts it).
+--direct-antonyms measures WordNet's links between single words only (how EXPAND_SYNSETS was chosen,
+on the train half).
 
 Run: .venv/bin/python bench/bench_claims.py [--articles 150] [--per-article 3] [--half test]
-     --out bench/results/bench_claims.json
+     [--no-learned] [--direct-antonyms] --out bench/results/bench_claims.json
 """
 
 from __future__ import annotations
@@ -163,7 +165,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path)
     parser.add_argument("--no-learned", action="store_true", help="skip the learned verifier's columns")
+    parser.add_argument("--direct-antonyms", action="store_true",
+                        help="WordNet's antonym links between single words only (antonyms.EXPAND_SYNSETS off)")
     args = parser.parse_args()
+    from rag.llm import antonyms
+
+    antonyms.EXPAND_SYNSETS = not args.direct_antonyms
     from rag.llm import consistency
 
     learned = None if args.no_learned or not consistency.MODEL_PATH.exists() else consistency.get_model()
@@ -258,8 +265,9 @@ def main() -> None:
         "model_threshold": learned.threshold if learned else None,
         "misjudged_examples": examples,
         "command": "python bench/bench_claims.py " + " ".join(
-            f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k not in ("out", "no_learned")
-            and v is not None) + (" --no-learned" if args.no_learned else ""),
+            f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if not isinstance(v, bool)
+            and k != "out" and v is not None) + "".join(
+            f" --{k.replace('_', '-')}" for k, v in vars(args).items() if v is True),
     }
     for row in table:
         measure = "kept" if row["kind"].startswith("true") else "removed"

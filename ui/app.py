@@ -189,6 +189,11 @@ def warm_up(settings: Settings) -> threading.Thread:
         from rag.retrieval.dates import parse_time
 
         parse_time("on 5 March", date.today())  # loads dateparser (0.3-0.5 s) before the first such question
+        if settings.answerer != "extractive":
+            from rag.llm import antonyms
+
+            with contextlib.suppress(RagError):  # not installed: the first check says so
+                antonyms.table()  # WordNet's antonyms (about 1.3 s) before the first generated sentence is checked
 
     thread = threading.Thread(target=run, name="warm-up", daemon=True)
     thread.start()

@@ -96,3 +96,27 @@ def test_stayed_on_where_the_source_says_he_left_is_a_changed_fact() -> None:
     source = "Following the merger, Thomas S. Murphy left ABC, Robert Iger taking his place as president and CEO."
     found = conflict("Thomas Murphy stayed on as president and CEO of ABC.", source)
     assert found is not None and found.kind == "opposite"
+
+
+@pytest.mark.parametrize(("claim", "source"), [
+    ("The council bought the old depot in March.", "The council sold the old depot in March."),
+    ("Exports of steel strengthened the currency.", "Exports of steel weakened the currency."),
+    ("The minister said the talks had been easy.", "The minister said the talks had been difficult."),
+])
+def test_an_opposite_the_list_lacks_is_found_through_wordnet(claim: str, source: str) -> None:
+    found = conflict(claim, source)
+    assert found is not None and found.kind == "opposite"
+
+
+def test_the_old_of_an_age_is_not_the_opposite_of_young() -> None:
+    assert conflict("The young driver was unhurt.", "The 19-year-old driver was unhurt.") is None
+
+
+def test_a_name_put_in_another_names_place_is_a_changed_fact() -> None:
+    """Both names are in the span, so only where they stand tells the swap."""
+    source = "Fans in Corvale cheered a concert by Arland bands."
+    found = conflict("Fans in Arland cheered a concert by Corvale bands.", source)
+    assert found is not None and found.kind == "name"
+    assert conflict("Fans in Corvale cheered a concert by Arland bands.", source) is None
+    both = "Fans in Corvale cheered, and fans in Arland cheered too."
+    assert conflict("Fans in Arland cheered.", both) is None  # this name stands there too
