@@ -118,12 +118,12 @@ def candidate_spans(hits: Sequence[Hit]) -> list[Span]:
 
 def lexical_support(claim: str, span: str) -> float:
     """Share of the claim's content words found in the span; 0 when the claim states a number the span lacks."""
-    wanted = content_stems(claim)
-    if not wanted:
+    return _share(content_stems(claim), numbers(claim), set(content_stems(span)), numbers(span))
+
+
+def _share(wanted: list[str], stated: set[str], have: set[str], found: set[str]) -> float:
+    if not wanted or not stated <= found:
         return 0.0
-    if not numbers(claim) <= numbers(span):
-        return 0.0
-    have = set(content_stems(span))
     return sum(1 for t in wanted if t in have) / len(wanted)
 
 
@@ -154,6 +154,18 @@ class Verifier:
         # (the default; RAG_LEARNED_VERIFIER=1 turns it on for the generating answerer).
         self.learned = consistency.get_model() if learned and consistency.MODEL_PATH.exists() else None
         self._vectors: np.ndarray | None = None
+        self._words: list[tuple[set[str], set[str]]] | None = None
+
+    def _span_words(self) -> list[tuple[set[str], set[str]]]:
+        """Each span's content stems and numbers, computed once per answer rather than once per sentence."""
+        if self._words is None:
+            self._words = [(set(content_stems(s.text)), numbers(s.text)) for s in self.spans]
+        return self._words
+
+    def _lexical(self, claim: str) -> np.ndarray:
+        """``lexical_support`` of the claim against every span."""
+        wanted, stated = content_stems(claim), numbers(claim)
+        return np.array([_share(wanted, stated, have, found) for have, found in self._span_words()], dtype=np.float32)
 
     def _span_vectors(self) -> np.ndarray:
         if self._vectors is None:
@@ -167,7 +179,7 @@ class Verifier:
             return Verdict(claim, cited, None, 0.0, None, refusal=True)
         if not self.spans or not content_stems(claim):
             return Verdict(claim, cited, None, 0.0, None)
-        lexical = np.array([lexical_support(claim, s.text) for s in self.spans], dtype=np.float32)
+        lexical = self._lexical(claim)
         semantic: np.ndarray | None = None
         if self.embed is not None:
             vector = np.asarray(self.embed([claim]), dtype=np.float32)[0]
