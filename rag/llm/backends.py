@@ -75,9 +75,12 @@ class LlamaCppBackend:
     HTTP API (``address``); the tests point the openai answerer at it.
     """
 
-    def __init__(self, model_path: Path, threads: int = 2, context: int = 4096, port: int = 0) -> None:
+    def __init__(
+        self, model_path: Path, threads: int = 2, context: int = 4096, port: int = 0, gpu_layers: int | None = None
+    ) -> None:
         self.model_path = Path(model_path)
         self.threads = threads
+        self.gpu_layers = gpu_layers  # on a GPU (train/generate_questions.py, a lent GPU); None: llama.cpp's default
         self.context = context
         self.port = port
         self.description = f"llama.cpp ({self.model_path.name})"
@@ -98,6 +101,8 @@ class LlamaCppBackend:
                 params.n_predict = -1
                 params.cpuparams.n_threads = self.threads
                 params.cpuparams_batch.n_threads = self.threads
+                if self.gpu_layers is not None:
+                    params.n_gpu_layers = self.gpu_layers
                 params.hostnames = ["127.0.0.1"]
                 params.port = self.port
                 params.verbosity = -1  # llama.cpp's own log lines stay out of the CLI and UI
