@@ -18,11 +18,14 @@ so they can be read and tested; what they catch and miss is measured by ``bench/
   span and its neighbours never use.
 - Negation: the claim and the part of the span its words cover must hold as many negations.
 - Opposites: the claim uses one side of a pair in ``OPPOSITE_FORMS`` more often than the span does,
-  and the other side less often ("rose" where the span says "fell").
+  and the other side less often ("rose" where the span says "fell"); then the same for any antonyms
+  WordNet knows (antonyms.py: "bought" where the span says "sold").
 - Actor: for each verb of the claim that the source uses, the claim's subject (its names, and at least
   half of its other words) must be the source's subject of that verb: the clause's words before it,
   after "by" in a passive, the name after a speech verb ("said Andrew Burke"). So "Belmora welcomed"
   fails against "Arland's minister welcomed", and "the union boycotted" against "the union took part".
+- A name in another's place: a name of the claim between the very words that hold another name in the
+  span ("the judge in Gazprom granted" against "the judge in Texas granted ... barred Gazprom").
 """
 
 from __future__ import annotations
