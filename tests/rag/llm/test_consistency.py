@@ -49,15 +49,19 @@ def test_empty_input_gives_a_number(model: consistency.ConsistencyModel) -> None
         assert 0.0 <= p <= 1.0
 
 
-def test_verifier_refuses_what_only_the_model_catches() -> None:
-    """"old" for "new" is in no rule of claims.py; the learned verifier, wired into Verifier.check, refuses it."""
+def test_verifier_refuses_an_opposite_with_the_model_wired_in_and_with_the_rules_alone() -> None:
+    """"old" for "new": the learned verifier, wired into Verifier.check, judges it inconsistent; since
+    WordNet's antonyms joined the rules (claims.py), the rules alone refuse it too."""
     from rag.llm.verify import Verifier
     from rag.schema import Hit
 
     text = "The Harwick ferry company bought two new boats last spring, its chairman Elena Brisk said."
+    changed = text.replace("new boats", "old boats")
     hits = [Hit("c-ferry", "ferry", "Ferry", "test", "", None, text, 0, len(text), 1.0, 0.6)]
     assert Verifier(hits, 1, learned=True).check(text + " [1]").supported
-    verdict = Verifier(hits, 1, learned=True).check(text.replace("new boats", "old boats") + " [1]")
+    assert not Verifier(hits, 1, learned=True).check(changed + " [1]").supported
+    model = consistency.get_model()
+    assert model.probability(text, changed) < model.threshold
+    verdict = Verifier(hits, 1, learned=False).check(changed + " [1]")
     assert not verdict.supported
-    assert verdict.conflict is not None and verdict.conflict.kind == "consistency"
-    assert Verifier(hits, 1, learned=False).check(text.replace("new boats", "old boats") + " [1]").supported
+    assert verdict.conflict is not None and verdict.conflict.kind == "opposite"
