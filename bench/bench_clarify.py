@@ -5,10 +5,12 @@ false abstentions: `rag eval` with the question back off and at several values o
 
 CoQA first turns, 25 of the half's 50 stories left out of the index (seeds 1-3, as docs/confidence.md):
 the value is chosen on the train half and quoted on the test half. SQuAD test (1,000 questions, 12 of
-24 articles left out, seed 1) checks that questions naming their subject are not affected.
+24 articles left out, seed 1) checks that questions naming their subject are not affected. ``--news``
+adds a held-out news set of our own (docs/trust.md, section 3), half its articles left out, same seeds:
+with ``--values 0.5/0.6`` (the defaults) the three test sets of the answer model in one run.
 
 Run: RAG_EMBED_BACKEND=onnx RAG_CACHE_DIR=DIR .venv/bin/python bench/bench_clarify.py --half train
-     [--values off,0.8/0.5,0.7/0.5] [--squad] --out bench/results/bench_clarify-train.json
+     [--values off,0.8/0.5,0.7/0.5] [--squad] [--news DIR/news-test.json] --out bench/results/bench_clarify-train.json
 """
 
 from __future__ import annotations
@@ -39,10 +41,13 @@ def main() -> None:
     parser.add_argument("--values", default="off,0.5/0.6", help="off, or CLOSE/CONFIDENT pairs")
     parser.add_argument("--seeds", default="1,2,3")
     parser.add_argument("--squad", action="store_true", help="also SQuAD test, 1,000 questions (off and each value)")
+    parser.add_argument("--news", type=Path, help="also a held-out news set (train/generate_questions.py --half test "
+                        "--squad-out), seeds as CoQA, --news-leave-out of its articles out of the index")
+    parser.add_argument("--news-leave-out", type=int, default=556, help="half of the 1,113 BBC test-half articles")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     settings = Settings.from_env()
-    results: dict[str, object] = {"half": args.half, "coqa": {}, "squad": {}}
+    results: dict[str, object] = {"half": args.half, "coqa": {}, "squad": {}, "news": {}}
     for value in args.values.split(","):
         close, confident = (float("inf"), 0.0) if value == "off" else map(float, value.split("/"))
         rows = [run(COQA, settings, close, confident, turns="first", articles=args.half, leave_out=25, seed=int(seed))
@@ -54,6 +59,12 @@ def main() -> None:
             squad = run(SQUAD, settings, close, confident, articles="test", leave_out=12, seed=1, limit=1000)
             results["squad"][value] = squad  # type: ignore[index]
             print(f"SQuAD test 1,000, CLOSE={value}: {squad}")
+        if args.news:
+            rows = [run(args.news, settings, close, confident, articles="all", leave_out=args.news_leave_out,
+                        seed=int(seed)) for seed in args.seeds.split(",")]
+            pooled = {k: round(sum(float(r[k] or 0) for r in rows) / len(rows), 4) for k in KEYS}
+            results["news"][value] = {"seeds": rows, "mean": pooled}  # type: ignore[index]
+            print(f"news set, CLOSE={value}: " + ", ".join(f"{k} {v}" for k, v in pooled.items()))
     if args.out:
         args.out.write_text(json.dumps(results, indent=1) + "\n")
 

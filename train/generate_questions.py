@@ -55,6 +55,7 @@ PROMPT = (
     "article. After each question, copy the shortest answer from the paragraph, word for word.\n"
     "Use exactly this form:\nQ: ...\nA: ...\n"
 )
+_META = re.compile(r"\b(?:article|paragraph|passage|text|this)\b", re.IGNORECASE)  # about the page, not the news
 _PAIR = re.compile(r"^\s*Q\d*[:.]\s*(?P<q>.+?)\s*\n\s*A\d*[:.]\s*(?P<a>.+?)\s*$", re.MULTILINE)
 
 
@@ -167,14 +168,23 @@ def _echoes(question: dict) -> bool:
     return " ".join(content_stems(question["answer"])) in " ".join(content_stems(question["question"]))
 
 
+def _own_subject(question: dict) -> bool:
+    """Does the question name what it asks about? Not so: "What is the main idea of the paragraph?",
+    "Who is the plaintiff in this case?", or a subject-less one by the project's rule (needs_context)."""
+    return not (question["needs_context"] or _META.search(question["question"]))
+
+
 def squad_file(records: list[dict], source: str, coqa: Path, half: str) -> dict:
     """A SQuAD v1 file for ``rag eval`` (``rag.evaluation.run.evaluate``): every article of the half as a
     context (those without questions stay in the index as distractors), with the questions whose answer
-    was found as written and is not already in the question."""
+    was found as written and is not already in the question. Training questions (train half) must also
+    name their own subject: one that does not is no answerable question when its article is indexed
+    (the product asks back or abstains), so it would teach the answer model to answer it. A test set
+    keeps them, as users ask them."""
     asked: dict[str, list[dict]] = {}
     for r in records:
         for i, q in enumerate(r["questions"]):
-            if q["located"] == "exact" and not _echoes(q):
+            if q["located"] == "exact" and not _echoes(q) and (half == "test" or _own_subject(q)):
                 s, _ = q["span"]
                 asked.setdefault(r["doc_id"], []).append(
                     {"id": f"{r['doc_id']}@{s}#{i}", "question": q["question"],

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import hashlib
 import json
 import pickle
 import random
@@ -121,7 +122,10 @@ def collect(path: Path, settings: Settings, limit: int, later: int, seed: int,
     dataset = load_dataset(path)
     full = eval_settings(settings, path, dataset)
     build_index(full, dataset, progress=False)
-    train, test = split_articles(list(dataset.articles))
+    if reader_fold is None:  # a news file of train-half articles only (generate_questions.py --half train):
+        train, test = sorted({q.article for q in dataset.questions}), []  # no reader saw them; all are asked
+    else:
+        train, test = split_articles(list(dataset.articles))
     folds = [train[0::2], train[1::2]]
     rng = random.Random(seed)
     if reader_fold is not None:  # ask only articles the reader never saw; leave them out in two halves, so
@@ -324,6 +328,30 @@ def sweep(rows: list[Row], scores: list[np.ndarray], second_share: float, full: 
     return out
 
 
+def unseen_domain(rows: list[Row], domain: str, cols: list[int], second_share: float,
+                  max_false: float) -> dict[str, object]:
+    """The ``domain`` rows judged by a model fitted on every other row, as the model without that data
+    judges them: the "before" of adding it, on the same questions, beside the sweep's "after" (out of
+    fold). Same thresholds as the sweep, and the other model's own default."""
+    seen = [r for r in rows if r.dataset != domain]
+    new = [r for r in rows if r.dataset == domain]
+    mean, scale, model = fit(np.vstack([r.x[:, cols] for r in seen]), np.concatenate([r.y for r in seen]))
+    scores = out_of_fold(seen, cols)
+    x, y = decision_rows(seen, scores, cols, second_share)
+    own = evaluate_scores(seen, scores, second_share, max_false, decision_out_of_fold(seen, x, y))
+    a, b = own["calibration"]  # type: ignore[misc]
+    trees = GradientBoostingClassifier(**DECISION).fit(x, y)
+    new_scores = [model.predict_proba((r.x[:, cols] - mean) / scale)[:, 1] for r in new]
+    conf = 1 / (1 + np.exp(-(a * trees.decision_function(decision_rows(new, new_scores, cols, second_share)[0]) + b)))
+    right = np.array([answer_of(r, p, second_share)[1] for r, p in zip(new, new_scores, strict=True)])
+    indexed = np.array([r.indexed for r in new])
+    grid = [float(own["threshold"]), *np.arange(0.05, 0.55, 0.05)]  # type: ignore[arg-type]
+    return {"threshold of the model without it": own["threshold"], **{
+        f"{t:.2f}": {"false_abstention": round(float((conf[indexed] < t).mean()), 4),
+                     "false_answers": round(float((conf[~indexed] >= t).mean()), 4),
+                     "contains_gold": round(float(((conf >= t) & right)[indexed].mean()), 4)} for t in grid}}
+
+
 def pick_threshold(conf: np.ndarray, indexed: np.ndarray, max_false: float) -> float:
     """The lowest confidence threshold (grid of 0.01) whose false-answer rate on left-out articles is <= max_false.
     Lowest, because every step up costs answerable questions (see the sweep in
@@ -342,7 +370,11 @@ def main() -> None:
     parser.add_argument("--later", type=int, default=150, help="CoQA later turns (each asked of both fold indexes)")
     parser.add_argument("--max-false", type=float, default=0.06, help="train false-answer rate for the threshold")
     parser.add_argument("--second-share", type=float, default=0.5)
-    parser.add_argument("--collect-only", choices=["squad", "coqa"], help="only compute one data set's features")
+    parser.add_argument("--news", type=Path, help="news questions about train-half BBC articles, a SQuAD file "
+                        "(train/generate_questions.py --half train --squad-out); each asked with its article "
+                        "indexed and left out, like the others")
+    parser.add_argument("--collect-only", choices=["squad", "coqa", "news"],
+                        help="only compute one data set's features")
     parser.add_argument("--fold", type=int, choices=[0, 1], help="with --collect-only: only this fold (run both "
                         "folds as two processes to use both cores)")
     parser.add_argument("--reader-fold", type=int, choices=[0, 1], default=1,
@@ -357,21 +389,24 @@ def main() -> None:
     args = parser.parse_args()
     settings = Settings.from_env()
     rows: list[Row] = []
-    for path, firsts, later in ((args.coqa, 10**6, args.later), (args.squad, args.limit, 0)):
-        if args.collect_only and args.collect_only not in path.stem:
+    sources = [("coqa", args.coqa, 10**6, args.later, args.reader_fold), ("squad", args.squad, args.limit, 0,
+               args.reader_fold)] + ([("news", args.news, 10**6, 0, None)] if args.news else [])
+    for kind, path, firsts, later, reader_fold in sources:
+        if args.collect_only and args.collect_only != kind:
             continue
-        name = f"answer-features-{path.stem}-{firsts}-{later}-reader{args.reader_fold}-{args.reader.stem}"
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12] if kind == "news" else ""  # the file grows
+        name = f"answer-features-{path.stem}{digest}-{firsts}-{later}-reader{reader_fold}-{args.reader.stem}"
         cache = settings.cache_dir / f"{name}.pkl"  # features, reused
         parts = [cache.with_suffix(f".fold{k}.pkl") for k in (0, 1)]
         if args.fold is not None:
             parts[args.fold].write_bytes(pickle.dumps(collect(path, settings, firsts, later, 1, args.reader,
-                                                              args.fold, args.reader_fold)))
+                                                              args.fold, reader_fold)))
             return
         if not cache.exists() and all(p.exists() for p in parts):
             cache.write_bytes(pickle.dumps([r for p in parts for r in pickle.loads(p.read_bytes())]))
         if not cache.exists():
             cache.write_bytes(pickle.dumps(collect(path, settings, firsts, later, 1, args.reader,
-                                                   None, args.reader_fold)))
+                                                   None, reader_fold)))
         rows += pickle.loads(cache.read_bytes())
     if args.collect_only:
         return
@@ -392,6 +427,9 @@ def main() -> None:
     report["decision: trees without the best score (sentence features only)"] = evaluate_scores(
         rows, scores, args.second_share, args.max_false, decision_out_of_fold(rows, x2[:, 1:], y2))
     report["threshold sweep (out-of-fold, train articles)"] = sweep(rows, scores, args.second_share, full, decided)
+    if args.news:  # its data set's name is the file's stem (rag.evaluation.datasets.load_dataset)
+        report[f"{args.news.stem} judged by the model fitted without it (before)"] = unseen_domain(
+            rows, args.news.stem, everything, args.second_share, args.max_false)
     ablation: dict[str, object] = {}
     for group, names in GROUPS.items():
         cols = [i for i in everything if FEATURES[i] not in names]
@@ -419,9 +457,11 @@ def main() -> None:
                    "--out rag/answer/weights/answer_model.json "
                    f"--report train/results/train_answer_model.json --limit {args.limit} --later {args.later} "
                    f"--max-false {args.max_false} --second-share {args.second_share} --reader-fold {args.reader_fold}"
-                   + (f" --drop {args.drop}" if args.drop else ""),
+                   + (f" --drop {args.drop}" if args.drop else "")
+                   + (f" --news <cache>/{args.news.name}" if args.news else ""),
         "trained_on": "train half of the articles (rag.evaluation.datasets.split_articles) of SQuAD dev v1.1 and "
-                      "CoQA CNN",
+                      "CoQA CNN" + (", and news questions the packaged Qwen2.5 wrote about train-half BBC demo "
+                                    "articles (train/generate_questions.py)" if args.news else ""),
         "features": [FEATURES[i] for i in everything],
         "mean": [round(float(v), 6) for v in mean],
         "scale": [round(float(v), 6) for v in scale],
