@@ -11,6 +11,11 @@ the index in two halves (each index keeps the other train articles), so every
 question is asked once with its article indexed (answerable) and once without it
 (a hard negative: on-topic, unanswerable).
 
+News (--news, a SQuAD file of train/generate_questions.py --half train --squad-out): questions the
+packaged Qwen2.5 wrote about BBC train-half articles. No reader saw those articles, so all of them are
+asked (no reader fold), each with its article indexed and left out of an index of every article of the
+file; the report adds the model fitted without them, judged on their rows (docs/trust.md, section 3).
+
 Every sentence of the retrieved passages becomes a row of features
 (`rag/answer/features.py`) labelled 1 when it holds a gold answer of its own question
 (CoQA: or its rationale) in its own article. The reader reads up to READ_COLLECT
@@ -35,7 +40,7 @@ lr 4e-5, is `git show 70a293d:rag/weights/reader-int8.onnx`; features: about 12 
 with the four --collect-only runs one after another; the fit itself about 75 s on the cached features):
   python train/train_reader.py --fold 0 --out /tmp/reader-fold0-int8.onnx
   RAG_CACHE_DIR=/path/cache python train/train_answer_model.py --reader /tmp/reader-fold0-int8.onnx \
-      --drop similarity_sentence,similarity_gap --max-false 0.04 \
+      --drop similarity_sentence,similarity_gap --max-false 0.04 --news /path/cache/news-train.json \
       --out rag/answer/weights/answer_model.json --report train/results/train_answer_model.json
 """
 
