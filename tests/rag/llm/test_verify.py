@@ -38,6 +38,7 @@ def hit(doc_id: str, text: str, offset: int = 100) -> Hit:
 
 
 HITS = [hit("harbour", HARBOUR), hit("orchard", ORCHARD)]
+GATE = 0.05  # see gate()
 
 
 class ScriptedBackend:
@@ -55,8 +56,17 @@ class ScriptedBackend:
             yield self.reply[i : i + 3]
 
 
+def gate() -> ExtractiveAnswerer:
+    """The extractive answerer these tests gate on. This tier has no reader, an input the committed answer
+    model needs, so the toy passages' confidences are low and do not rank as a reader would (with the
+    default threshold 0.22, "When did the bridge reopen?" gets 0.2199, the ferry question 0.072): the
+    threshold is set here, so a refit does not decide what these tests check. That the real model answers
+    and abstains is the slow tier's (tests/rag/test_api.py)."""
+    return ExtractiveAnswerer(lambda term: 1.0, min_confidence=GATE)
+
+
 def answerer(reply: str) -> GeneratingAnswerer:
-    return GeneratingAnswerer(ScriptedBackend(reply), ExtractiveAnswerer(lambda term: 1.0), passages=2)
+    return GeneratingAnswerer(ScriptedBackend(reply), gate(), passages=2)
 
 
 def collect(gen: Iterator[str]) -> tuple[list[str], object]:
@@ -149,7 +159,7 @@ def test_a_sentence_changing_one_fact_of_its_source_is_removed() -> None:
 
 def test_when_nothing_the_model_wrote_holds_the_confident_extractive_answer_is_shown() -> None:
     question = "When did the bridge reopen?"
-    extractive = ExtractiveAnswerer(lambda term: 1.0).run(question, HITS)
+    extractive = gate().run(question, HITS)
     assert not extractive.abstained
     pieces, answer = collect(answerer("Volunteers painted it purple.").stream(question, HITS))
     assert " ".join(pieces) == answer.text == extractive.text and not answer.abstained
@@ -160,7 +170,7 @@ def test_when_nothing_the_model_wrote_holds_the_confident_extractive_answer_is_s
 def test_a_model_saying_the_articles_dont_answer_never_overrides_a_confident_extractive_answer() -> None:
     question = "When did the bridge reopen?"
     _pieces, answer = collect(answerer(NO_ANSWER).stream(question, HITS))
-    assert answer.text == ExtractiveAnswerer(lambda term: 1.0).run(question, HITS).text
+    assert answer.text == gate().run(question, HITS).text
     assert answer.notice == MODEL_REFUSED and not answer.abstained
 
 
@@ -206,10 +216,10 @@ def test_a_model_that_fails_gives_a_notice_and_the_extractive_answer() -> None:
             raise ModelError("the server at http://127.0.0.1:9/v1 failed: APIConnectionError: Connection error.")
             yield ""
 
-    chosen = GeneratingAnswerer(Broken(""), ExtractiveAnswerer(lambda term: 1.0))
+    chosen = GeneratingAnswerer(Broken(""), gate())
     question = "When did the Kelvinport bridge reopen?"
     pieces, answer = collect(chosen.stream(question, HITS))
-    extractive = ExtractiveAnswerer(lambda term: 1.0).run(question, HITS)
+    extractive = gate().run(question, HITS)
     assert answer.text == extractive.text == " ".join(pieces)
     assert answer.notice.startswith("The language model did not answer (the server at http://127.0.0.1:9/v1")
     assert [(c.doc_id, c.start, c.end) for c in answer.citations] == [
