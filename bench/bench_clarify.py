@@ -35,6 +35,11 @@ def run(path: Path, settings: Settings, close: float, confident: float, **kwargs
     return {k: report["answers"].get(k) for k in KEYS} | {"questions": report["questions"]}
 
 
+def mean(rows: list[dict[str, object]]) -> dict[str, float]:
+    """Each measure averaged over the seeds' runs."""
+    return {k: round(sum(float(r[k] or 0) for r in rows) / len(rows), 4) for k in KEYS}  # type: ignore[arg-type]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--half", choices=("train", "test"), default="train")
@@ -52,7 +57,7 @@ def main() -> None:
         close, confident = (float("inf"), 0.0) if value == "off" else map(float, value.split("/"))
         rows = [run(COQA, settings, close, confident, turns="first", articles=args.half, leave_out=25, seed=int(seed))
                 for seed in args.seeds.split(",")]
-        pooled = {k: round(sum(float(r[k] or 0) for r in rows) / len(rows), 4) for k in KEYS}
+        pooled = mean(rows)
         results["coqa"][value] = {"seeds": rows, "mean": pooled}  # type: ignore[index]
         print(f"CoQA {args.half} first turns, CLOSE={value}: " + ", ".join(f"{k} {v}" for k, v in pooled.items()))
         if args.squad:
@@ -62,7 +67,7 @@ def main() -> None:
         if args.news:
             rows = [run(args.news, settings, close, confident, articles="all", leave_out=args.news_leave_out,
                         seed=int(seed)) for seed in args.seeds.split(",")]
-            pooled = {k: round(sum(float(r[k] or 0) for r in rows) / len(rows), 4) for k in KEYS}
+            pooled = mean(rows)
             results["news"][value] = {"seeds": rows, "mean": pooled}  # type: ignore[index]
             print(f"news set, CLOSE={value}: " + ", ".join(f"{k} {v}" for k, v in pooled.items()))
     if args.out:

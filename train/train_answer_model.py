@@ -54,6 +54,7 @@ import pickle
 import random
 import re
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -96,6 +97,7 @@ GROUPS = {
     "other (novel words, question length, sentence length)": ["novel_words", "question_terms", "sentence_length"],
     "reader (cross-encoder)": ["reader", "reader_gap"],
 }  # fmt: skip
+SWEEP = np.arange(0.05, 0.55, 0.05)  # the thresholds the report lists
 READ_COLLECT = 40  # sentences read per question while collecting; smaller budgets are simulated from these
 BUDGETS = ((4, None), (8, None), (12, None), (24, None), (8, 400), (8, READ_TOKENS), (8, 250), (8, 200))
 # The decision (answer or abstain): trees over the best sentence's score and features. Chosen by grouped
@@ -326,11 +328,15 @@ def sweep(rows: list[Row], scores: list[np.ndarray], second_share: float, full: 
     out: dict[str, object] = {}
     for name in [*sorted({r.dataset for r in rows}), "coqa-cnn turn 1"]:
         m = np.array([r.dataset == name.split()[0] and (name == r.dataset or r.qid.endswith("#1")) for r in rows])
-        out[name] = {f"{t:.2f}": {"false_abstention": round(float((conf[m & indexed] < t).mean()), 4),
-                                  "false_answers": round(float((conf[m & ~indexed] >= t).mean()), 4),
-                                  "contains_gold": round(float(((conf >= t) & right)[m & indexed].mean()), 4)}
-                     for t in np.arange(0.05, 0.55, 0.05)}
+        out[name] = rates(conf[m], indexed[m], right[m], SWEEP)
     return out
+
+
+def rates(conf: np.ndarray, indexed: np.ndarray, right: np.ndarray, grid: Sequence[float]) -> dict[str, object]:
+    """Both error rates and contains-gold at each threshold of ``grid``."""
+    return {f"{t:.2f}": {"false_abstention": round(float((conf[indexed] < t).mean()), 4),
+                         "false_answers": round(float((conf[~indexed] >= t).mean()), 4),
+                         "contains_gold": round(float(((conf >= t) & right)[indexed].mean()), 4)} for t in grid}
 
 
 def unseen_domain(rows: list[Row], domain: str, cols: list[int], second_share: float,
@@ -350,11 +356,8 @@ def unseen_domain(rows: list[Row], domain: str, cols: list[int], second_share: f
     conf = 1 / (1 + np.exp(-(a * trees.decision_function(decision_rows(new, new_scores, cols, second_share)[0]) + b)))
     right = np.array([answer_of(r, p, second_share)[1] for r, p in zip(new, new_scores, strict=True)])
     indexed = np.array([r.indexed for r in new])
-    grid = [float(own["threshold"]), *np.arange(0.05, 0.55, 0.05)]  # type: ignore[arg-type]
-    return {"threshold of the model without it": own["threshold"], **{
-        f"{t:.2f}": {"false_abstention": round(float((conf[indexed] < t).mean()), 4),
-                     "false_answers": round(float((conf[~indexed] >= t).mean()), 4),
-                     "contains_gold": round(float(((conf >= t) & right)[indexed].mean()), 4)} for t in grid}}
+    grid = [float(own["threshold"]), *SWEEP]  # type: ignore[arg-type]
+    return {"threshold of the model without it": own["threshold"], **rates(conf, indexed, right, grid)}
 
 
 def pick_threshold(conf: np.ndarray, indexed: np.ndarray, max_false: float) -> float:
