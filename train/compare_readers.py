@@ -29,6 +29,7 @@ def summary(report: dict) -> dict[str, object]:  # type: ignore[type-arg]
     full = report[FULL]
     sweep = report[SWEEP]
     return {
+        "reader's best score, mean": report.get("reader's best score, mean"),
         "selection_accuracy": full["selection_accuracy"],
         "auc_right_vs_not": full["auc_right_vs_not"],
         "at 0.20": {name: rates["0.20"] for name, rates in sweep.items()},

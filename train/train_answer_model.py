@@ -12,9 +12,11 @@ question is asked once with its article indexed (answerable) and once without it
 (a hard negative: on-topic, unanswerable).
 
 News (--news, a SQuAD file of train/generate_questions.py --half train --squad-out): questions the
-packaged Qwen2.5 wrote about BBC train-half articles. No reader saw those articles, so all of them are
-asked (no reader fold), each with its article indexed and left out of an index of every article of the
-file; the report adds the model fitted without them, judged on their rows (docs/trust.md, section 3).
+packaged Qwen2.5 wrote about BBC train-half articles, each asked with its article indexed and left out
+of an index of every article of the file. The fold-0 reader trained with them (train_reader.py --news)
+saw fold 0 of their articles, so only fold 1 is asked (--news-reader-fold 1); a reader that saw no news
+lets all be asked. The report adds the model fitted without them, judged on their rows (docs/trust.md,
+section 3).
 
 Every sentence of the retrieved passages becomes a row of features
 (`rag/answer/features.py`) labelled 1 when it holds a gold answer of its own question
@@ -125,12 +127,13 @@ class Row:
 
 
 def collect(path: Path, settings: Settings, limit: int, later: int, seed: int,
-            reader_path: Path, only_fold: int | None = None, reader_fold: int | None = None) -> list[Row]:
+            reader_path: Path, only_fold: int | None = None, reader_fold: int | None = None,
+            news: bool = False) -> list[Row]:
     dataset = load_dataset(path)
     full = eval_settings(settings, path, dataset)
     build_index(full, dataset, progress=False)
-    if reader_fold is None:  # a news file of train-half articles only (generate_questions.py --half train):
-        train, test = sorted({q.article for q in dataset.questions}), []  # no reader saw them; all are asked
+    if news:  # a news file of train-half articles only (generate_questions.py --half train): no second split
+        train, test = sorted({q.article for q in dataset.questions}), []  # (train_reader.news_items: same folds)
     else:
         train, test = split_articles(list(dataset.articles))
     folds = [train[0::2], train[1::2]]
@@ -196,6 +199,20 @@ def with_budget(rows: list[Row], n: int, tokens: int | None = READ_TOKENS) -> li
         x[~np.isin(np.arange(len(x)), queue), r] = 0.0
         x[:, gap] = x[:, r].max() - x[:, r]
         out.append(replace(row, x=x))
+    return out
+
+
+def reader_best(rows: list[Row]) -> dict[str, dict[str, float]]:
+    """Per data set, the reader's mean best score (within the answerer's budget) with the question's article
+    left out and with it indexed: how well the reader alone tells an article's own answer from a report
+    of the same kind of event elsewhere (the news failure: docs/trust.md, section 3)."""
+    r = FEATURES.index("reader")
+    out: dict[str, dict[str, float]] = {}
+    for name in sorted({row.dataset for row in rows}):
+        best = {flag: [float(row.x[:, r].max()) for row in rows if row.dataset == name and row.indexed == flag]
+                for flag in (False, True)}
+        out[name] = {k: round(float(np.mean(v)), 4) for k, v in
+                     (("left out", best[False]), ("indexed", best[True])) if v}
     return out
 
 
@@ -381,6 +398,9 @@ def main() -> None:
     parser.add_argument("--news", type=Path, help="news questions about train-half BBC articles, a SQuAD file "
                         "(train/generate_questions.py --half train --squad-out); each asked with its article "
                         "indexed and left out, like the others")
+    parser.add_argument("--news-reader-fold", type=int, choices=[0, 1],
+                        help="ask only news questions of this fold (--reader trained with train_reader.py --news on "
+                             "the other fold); default: all of them (a reader that saw no news)")
     parser.add_argument("--collect-only", choices=["squad", "coqa", "news"],
                         help="only compute one data set's features")
     parser.add_argument("--fold", type=int, choices=[0, 1], help="with --collect-only: only this fold (run both "
@@ -398,7 +418,7 @@ def main() -> None:
     settings = Settings.from_env()
     rows: list[Row] = []
     sources = [("coqa", args.coqa, 10**6, args.later, args.reader_fold), ("squad", args.squad, args.limit, 0,
-               args.reader_fold)] + ([("news", args.news, 10**6, 0, None)] if args.news else [])
+               args.reader_fold)] + ([("news", args.news, 10**6, 0, args.news_reader_fold)] if args.news else [])
     for kind, path, firsts, later, reader_fold in sources:
         if args.collect_only and args.collect_only != kind:
             continue
@@ -408,13 +428,13 @@ def main() -> None:
         parts = [cache.with_suffix(f".fold{k}.pkl") for k in (0, 1)]
         if args.fold is not None:
             parts[args.fold].write_bytes(pickle.dumps(collect(path, settings, firsts, later, 1, args.reader,
-                                                              args.fold, reader_fold)))
+                                                              args.fold, reader_fold, kind == "news")))
             return
         if not cache.exists() and all(p.exists() for p in parts):
             cache.write_bytes(pickle.dumps([r for p in parts for r in pickle.loads(p.read_bytes())]))
         if not cache.exists():
             cache.write_bytes(pickle.dumps(collect(path, settings, firsts, later, 1, args.reader,
-                                                   None, reader_fold)))
+                                                   None, reader_fold, kind == "news")))
         rows += pickle.loads(cache.read_bytes())
     if args.collect_only:
         return
@@ -424,7 +444,8 @@ def main() -> None:
     rows = with_budget(collected, READ_MAX)  # as the answerer computes them
     dropped = [f for f in args.drop.split(",") if f]
     everything = [i for i, f in enumerate(FEATURES) if f not in dropped]
-    report: dict[str, object] = {"questions": len(rows), "sentences": sum(len(r.y) for r in rows)}
+    report: dict[str, object] = {"questions": len(rows), "sentences": sum(len(r.y) for r in rows),
+                                 "reader's best score, mean": reader_best(rows)}
     scores = out_of_fold(rows, everything)
     x2, y2 = decision_rows(rows, scores, everything, args.second_share)
     decided = decision_out_of_fold(rows, x2, y2)
@@ -466,7 +487,8 @@ def main() -> None:
                    f"--report train/results/train_answer_model.json --limit {args.limit} --later {args.later} "
                    f"--max-false {args.max_false} --second-share {args.second_share} --reader-fold {args.reader_fold}"
                    + (f" --drop {args.drop}" if args.drop else "")
-                   + (f" --news <cache>/{args.news.name}" if args.news else ""),
+                   + (f" --news <cache>/{args.news.name}" if args.news else "")
+                   + (f" --news-reader-fold {args.news_reader_fold}" if args.news_reader_fold is not None else ""),
         "trained_on": "train half of the articles (rag.evaluation.datasets.split_articles) of SQuAD dev v1.1 and "
                       "CoQA CNN" + (", and news questions the packaged Qwen2.5 wrote about train-half BBC demo "
                                     "articles (train/generate_questions.py)" if args.news else ""),

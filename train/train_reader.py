@@ -15,6 +15,13 @@ shares most of the question's words, the sentence of another article that does (
 the N of other articles that do), and one random sentence (negatives; any that also contains the
 answer text is dropped).
 
+News (--news, a file of train/generate_questions.py --half train --squad-out: questions the packaged Qwen2.5
+wrote about train-half BBC articles): its own folds (news_items), three negatives from other news
+articles per question (--news-other-negatives: with its article left out, the reader without news gave
+the best other BBC sentence 0.42 on average, SQuAD's 0.10), its pairs seen twice (--news-repeat).
+Compared on fold 0 with 178 news questions it did not win (train/results/compare_readers-news.json,
+docs/trust.md section 3), so the committed reader is trained without it.
+
 Run (one fold about 20 minutes on the 2-core machine, both folds about 39):
   python train/train_reader.py --fold both --max-pairs 60000 --out rag/answer/weights/reader-int8.onnx
   python train/train_reader.py --fold 0 --out /tmp/reader-fold0-int8.onnx   # for the answer model's features
@@ -45,22 +52,22 @@ def _sentences(text: str) -> list[tuple[int, int]]:
     return [(s, e) for s, e in sentence_spans(text) if e - s > 1]
 
 
-def train_fold(path: Path, name_of, fold: int | None) -> list[tuple[str, dict]]:  # type: ignore[no-untyped-def, type-arg]
+def train_fold(path: Path, name_of, fold: int | None, split: bool = True) -> list[tuple[str, dict]]:  # type: ignore[no-untyped-def, type-arg]
     """(document id, record) of the articles in ``fold`` of the train half (None: the whole train half), ids as
-    rag.evaluation.datasets makes them."""
+    rag.evaluation.datasets makes them; ``split=False``: the file holds train articles only."""
     data = json.loads(path.read_text(encoding="utf-8"))["data"]
     ids = [f"{path.stem}/{name_of(record)}" for record in data]
-    train = split_articles(ids)[0]
+    train = split_articles(ids)[0] if split else sorted(ids)
     keep = set(train if fold is None else train[fold::2])
     return [(i, record) for i, record in zip(ids, data, strict=True) if i in keep]
 
 
 def squad_items(
-    path: Path, fold: int | None
-) -> list[tuple[str, str, str, list[tuple[str, str]], tuple[str, ...], str]]:
+    path: Path, fold: int | None, split: bool = True
+) -> list[tuple[str, str, str, list[str], tuple[str, ...], str]]:
     """(article, question, positive sentence, same-paragraph sentences, golds, paragraph) for one fold."""
     out = []
-    for doc_id, article in train_fold(path, lambda a: str(a.get("title", "")).replace("_", " "), fold):
+    for doc_id, article in train_fold(path, lambda a: str(a.get("title", "")).replace("_", " "), fold, split):
         for paragraph in article["paragraphs"]:
             context = paragraph["context"]
             spans = _sentences(context)
@@ -77,6 +84,16 @@ def squad_items(
                 golds = tuple(a["text"] for a in answers)
                 out.append((doc_id, qa["question"], pos[0], others, golds, context))
     return out
+
+
+def news_items(path: Path, fold: int | None) -> list[tuple[str, str, str, list[str], tuple[str, ...], str]]:
+    """Questions of a news file (train/generate_questions.py --half train --squad-out: train-half BBC articles
+    only, so no second split). Folds: every other article of those with questions, in sorted order, as
+    train/train_answer_model.py --news-reader-fold asks them."""
+    asked = sorted(f"{path.stem}/{article['title']}" for article in json.loads(path.read_text(encoding="utf-8"))["data"]
+                   if any(p["qas"] for p in article["paragraphs"]))
+    keep = set(asked if fold is None else asked[fold::2])
+    return [item for item in squad_items(path, None, split=False) if item[0] in keep]
 
 
 def coqa_items(path: Path, fold: int | None) -> list[tuple[str, str, str, list[str], tuple[str, ...], str]]:
@@ -223,6 +240,11 @@ def main() -> None:
                         help="negatives per question from other articles (those sharing most of its words)")
     parser.add_argument("--fold", choices=["0", "1", "both"], default="both",
                         help="train on this fold of the train articles, or on both (the committed reader)")
+    parser.add_argument("--news", type=Path, help="also a news file of train/generate_questions.py --half train "
+                        "--squad-out (its own folds: news_items); negatives from its own articles")
+    parser.add_argument("--news-other-negatives", type=int, default=3,
+                        help="news: negatives per question from other articles (the left-out article's failure)")
+    parser.add_argument("--news-repeat", type=int, default=2, help="news pairs are seen this many times an epoch")
     parser.add_argument("--out", type=Path, default=Path("rag/answer/weights/reader-int8.onnx"))
     parser.add_argument("--keep-fp32", action="store_true", help="keep the unquantised ONNX model too")
     args = parser.parse_args()
@@ -235,6 +257,11 @@ def main() -> None:
     fold = None if args.fold == "both" else int(args.fold)
     items = squad_items(args.squad, fold) + coqa_items(args.coqa, fold)
     pairs = build_pairs(items, args.seed, args.other_negatives)[: args.max_pairs]
+    if args.news:
+        news = news_items(args.news, fold)
+        items += news
+        pairs += build_pairs(news, args.seed, args.news_other_negatives) * args.news_repeat
+        random.Random(args.seed).shuffle(pairs)
     print(f"{len(items)} questions, {len(pairs)} pairs ({sum(y for *_, y in pairs):.0f} positive)", file=sys.stderr)
     model = train(pairs, str(get_model_path()), args.epochs, args.batch, args.lr, args.seed)
     export(model, args.out, args.keep_fp32)

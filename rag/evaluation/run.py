@@ -140,7 +140,9 @@ def evaluate(
         if details is not None:
             details.append({"qid": q.qid, "article": q.article, "answerable": q.answerable,
                             "abstained": answer.abstained, "confidence": answer.confidence,
-                            "contains_gold": q.answerable and contains_any(answer.text, q.answers)})
+                            "contains_gold": q.answerable and contains_any(answer.text, q.answers),
+                            # a left-out question answered with its gold from another article (a sibling report)
+                            "quotes_gold_text": not answer.abstained and contains_any(answer.text, q.answers)})
     index.close()
 
     report: dict[str, Any] = {
