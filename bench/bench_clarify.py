@@ -35,9 +35,13 @@ def run(path: Path, settings: Settings, close: float, confident: float, **kwargs
     return {k: report["answers"].get(k) for k in KEYS} | {"questions": report["questions"]}
 
 
-def mean(rows: list[dict[str, object]]) -> dict[str, float]:
-    """Each measure averaged over the seeds' runs."""
-    return {k: round(sum(float(r[k] or 0) for r in rows) / len(rows), 4) for k in KEYS}  # type: ignore[arg-type]
+def over_seeds(label: str, path: Path, settings: Settings, close: float, confident: float, seeds: str,
+               **kwargs: object) -> dict[str, object]:
+    """One run per seed, each measure averaged over them (printed under ``label``)."""
+    rows = [run(path, settings, close, confident, seed=int(seed), **kwargs) for seed in seeds.split(",")]
+    pooled = {k: round(sum(float(r[k] or 0) for r in rows) / len(rows), 4) for k in KEYS}  # type: ignore[arg-type]
+    print(f"{label}: " + ", ".join(f"{k} {v}" for k, v in pooled.items()))
+    return {"seeds": rows, "mean": pooled}
 
 
 def main() -> None:
@@ -55,21 +59,17 @@ def main() -> None:
     results: dict[str, object] = {"half": args.half, "coqa": {}, "squad": {}, "news": {}}
     for value in args.values.split(","):
         close, confident = (float("inf"), 0.0) if value == "off" else map(float, value.split("/"))
-        rows = [run(COQA, settings, close, confident, turns="first", articles=args.half, leave_out=25, seed=int(seed))
-                for seed in args.seeds.split(",")]
-        pooled = mean(rows)
-        results["coqa"][value] = {"seeds": rows, "mean": pooled}  # type: ignore[index]
-        print(f"CoQA {args.half} first turns, CLOSE={value}: " + ", ".join(f"{k} {v}" for k, v in pooled.items()))
+        results["coqa"][value] = over_seeds(  # type: ignore[index]
+            f"CoQA {args.half} first turns, CLOSE={value}", COQA, settings, close, confident, args.seeds,
+            turns="first", articles=args.half, leave_out=25)
         if args.squad:
             squad = run(SQUAD, settings, close, confident, articles="test", leave_out=12, seed=1, limit=1000)
             results["squad"][value] = squad  # type: ignore[index]
             print(f"SQuAD test 1,000, CLOSE={value}: {squad}")
         if args.news:
-            rows = [run(args.news, settings, close, confident, articles="all", leave_out=args.news_leave_out,
-                        seed=int(seed)) for seed in args.seeds.split(",")]
-            pooled = mean(rows)
-            results["news"][value] = {"seeds": rows, "mean": pooled}  # type: ignore[index]
-            print(f"news set, CLOSE={value}: " + ", ".join(f"{k} {v}" for k, v in pooled.items()))
+            results["news"][value] = over_seeds(  # type: ignore[index]
+                f"news set, CLOSE={value}", args.news, settings, close, confident, args.seeds, articles="all",
+                leave_out=args.news_leave_out)
     if args.out:
         args.out.write_text(json.dumps(results, indent=1) + "\n")
 

@@ -41,7 +41,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from rag.evaluation.datasets import split_articles
+from rag.evaluation.datasets import load_dataset, split_articles
 from rag.evaluation.metrics import contains_any
 from rag.text import content_stems, sentence_spans
 
@@ -90,8 +90,7 @@ def news_items(path: Path, fold: int | None) -> list[tuple[str, str, str, list[s
     """Questions of a news file (train/generate_questions.py --half train --squad-out: train-half BBC articles
     only, so no second split). Folds: every other article of those with questions, in sorted order, as
     train/train_answer_model.py --news-reader-fold asks them."""
-    asked = sorted(f"{path.stem}/{article['title']}" for article in json.loads(path.read_text(encoding="utf-8"))["data"]
-                   if any(p["qas"] for p in article["paragraphs"]))
+    asked = sorted({q.article for q in load_dataset(path).questions})  # as train_answer_model.collect folds them
     keep = set(asked if fold is None else asked[fold::2])
     return [item for item in squad_items(path, None, split=False) if item[0] in keep]
 
