@@ -26,7 +26,7 @@ from rag.settings import Settings
 COQA = Path("../shared/data/coqa-cnn.json")
 SQUAD = Path("../shared/data/squad-dev-v1.1.json")
 KEYS = ("abstained_on_answerable", "answered_left_out", "contains_gold", "clarified_answerable",
-        "clarified_unanswerable")
+        "clarified_unanswerable", "clarified_offers_its_story", "contains_gold_after_choosing")
 
 
 def run(path: Path, settings: Settings, close: float, confident: float, **kwargs: object) -> dict[str, object]:
@@ -39,7 +39,8 @@ def over_seeds(label: str, path: Path, settings: Settings, close: float, confide
                **kwargs: object) -> dict[str, object]:
     """One run per seed, each measure averaged over them (printed under ``label``)."""
     rows = [run(path, settings, close, confident, seed=int(seed), **kwargs) for seed in seeds.split(",")]
-    pooled = {k: round(sum(float(r[k] or 0) for r in rows) / len(rows), 4) for k in KEYS}  # type: ignore[arg-type]
+    pooled = {k: round(sum(v) / len(v), 4) if v else None  # None: no seed had this measure (none asked back)
+              for k in KEYS for v in [[float(r[k]) for r in rows if r[k] is not None]]}  # type: ignore[arg-type]
     print(f"{label}: " + ", ".join(f"{k} {v}" for k, v in pooled.items()))
     return {"seeds": rows, "mean": pooled}
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import rag
 from rag.evaluation.datasets import load_dataset, split_articles, subject_pairs
-from rag.evaluation.metrics import contains_any, first_correct
+from rag.evaluation.metrics import first_correct, holds_gold
 from rag.schema import Answer
 from rag.settings import Settings
 
@@ -51,7 +51,7 @@ def main() -> None:
     for q in later:
         answer = ask(q.text, list(q.history))
         found += first_correct(answer.hits, q) is not None
-        gold += contains_any(answer.text, q.answers)
+        gold += holds_gold(answer, q.answers)
     report["coqa later turns"] = {"turns": len(later), "recall@5": round(found / len(later), 4),
                                   "contains_gold": round(gold / len(later), 4)}
     for name, dataset, limit in (("squad", squad, 200), ("coqa", coqa, None)):
@@ -62,7 +62,7 @@ def main() -> None:
             for label, turns in (("alone", []), ("after_other", history)):
                 answer = ask(second.text, turns)
                 rows[label][0] += first_correct(answer.hits, second) is not None
-                rows[label][1] += contains_any(answer.text, second.answers)
+                rows[label][1] += holds_gold(answer, second.answers)
         report[f"{name} change of subject"] = {"pairs": len(pairs), **{
             label: {"recall@5": round(f / len(pairs), 4), "contains_gold": round(g / len(pairs), 4)}
             for label, (f, g) in rows.items()}}

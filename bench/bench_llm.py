@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from rag.api import choose_answerer, open_index, stream_with
 from rag.errors import IndexLockedError
 from rag.evaluation.datasets import Dataset, Question, load_dataset
-from rag.evaluation.metrics import contains_any
+from rag.evaluation.metrics import contains_any, holds_gold
 from rag.evaluation.run import build_index
 from rag.llm.answerer import GeneratingAnswerer, Messages
 from rag.llm.verify import Verdict
@@ -162,7 +162,7 @@ def run(args: argparse.Namespace) -> None:
         record = {
             "qid": q.qid, "dataset": dataset, "answerable": answerable, "question": q.text, "golds": list(golds),
             "answer": answer.text, "abstained": answer.abstained, "notice": answer.notice,
-            "contains_gold": answerable and not answer.abstained and contains_any(answer.text, golds),
+            "contains_gold": answerable and holds_gold(answer, golds),
             "citations": len(answer.citations), "precise_citations": precise,
             "generated": answer.generated, "removed": answer.removed, "repointed": answer.repointed,
             "fallback": answer.notice.startswith(FALLBACKS),
@@ -214,10 +214,10 @@ def summarise() -> dict[str, Any]:
     from rag.llm.verify import MIN_LEXICAL, MIN_SEMANTIC
 
     report: dict[str, Any] = {"thresholds": {"min_lexical": MIN_LEXICAL, "min_semantic": MIN_SEMANTIC}}
-    for path in sorted(RESULTS.glob("bench_llm-*.jsonl")):
-        rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-        rows = [rejudge(r, MIN_LEXICAL, MIN_SEMANTIC) for r in rows]
-        name = path.stem.removeprefix("bench_llm-")
+    runs = {path.stem.removeprefix("bench_llm-"): [rejudge(json.loads(line), MIN_LEXICAL, MIN_SEMANTIC)
+                                                 for line in path.read_text().splitlines() if line.strip()]
+            for path in sorted(RESULTS.glob("bench_llm-*.jsonl"))}
+    for name, rows in runs.items():
         for dataset in ("squad", "coqa"):
             ans = [r for r in rows if r["dataset"] == dataset and r["answerable"]]
             out = [r for r in rows if r["dataset"] == dataset and not r["answerable"]]
@@ -256,7 +256,24 @@ def summarise() -> dict[str, Any]:
                 "quiet_full_answer_p95_s": _pct([r["total_s"] for r in quiet], 95),
                 "loadavg_median": round(statistics.median(loads), 2) if loads else None,
             }  # fmt: skip
+            if name != "extractive" and "extractive" in runs:
+                report[f"{name}/{dataset}"]["against extractive, same questions"] = paired(
+                    ans + out, runs["extractive"])
     return report
+
+
+def paired(rows: list[dict[str, Any]], extractive: list[dict[str, Any]]) -> dict[str, int]:
+    """Question by question against the extractive run: does this answerer ever say less than the extractive
+    answer (it abstains where the extractive answer was confident enough to be given, or loses its gold)?"""
+    other = {r["qid"]: r for r in extractive}
+    both = [(r, other[r["qid"]]) for r in rows if r["qid"] in other]
+    return {
+        "questions": len(both),
+        "extractive answered, this abstained": sum(r["abstained"] and not e["abstained"] for r, e in both),
+        "this answered, extractive abstained": sum(e["abstained"] and not r["abstained"] for r, e in both),
+        "extractive held the gold, this did not": sum(e["contains_gold"] and not r["contains_gold"] for r, e in both),
+        "this held the gold, extractive did not": sum(r["contains_gold"] and not e["contains_gold"] for r, e in both),
+    }
 
 
 def set_results(folder: Path) -> None:

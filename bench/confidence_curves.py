@@ -8,7 +8,9 @@ docs/confidence-risk-coverage.png and writes the table at the default threshold
 (the same as `rag eval` at that threshold: the threshold only gates answers).
 
 Run: RAG_CACHE_DIR=/path/cache python bench/confidence_curves.py --out bench/results/confidence_curves.json
-(the records go beside it: bench/results/confidence_curves.records.json)
+(the records go beside it: bench/results/confidence_curves.records.json). ``--news DIR/news-test.json`` adds
+our held-out news set (train/generate_questions.py --half test --squad-out; half its articles left out, as
+bench/bench_clarify.py --news).
 """
 
 from __future__ import annotations
@@ -24,10 +26,11 @@ from rag.answer.answer_model import load_model
 from rag.evaluation.run import evaluate
 from rag.settings import Settings
 
-RUNS = {  # name: (dataset, turns, leave_out, limit)
-    "squad": ("squad-dev-v1.1.json", "all", 12, 1000),
-    "coqa-turn1": ("coqa-cnn.json", "first", 25, None),
+RUNS = {  # name: (dataset, turns, articles, leave_out, limit)
+    "squad": ("squad-dev-v1.1.json", "all", "test", 12, 1000),
+    "coqa-turn1": ("coqa-cnn.json", "first", "test", 25, None),
 }
+NEWS = ("all", "all", 556, None)  # a file of test-half articles only; half of them left out
 
 
 def table(records: list[dict[str, Any]], threshold: float) -> dict[str, Any]:
@@ -108,16 +111,20 @@ def main() -> None:
     parser.add_argument("--docs", type=Path, default=Path("docs"))
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--squad-limit", type=int, default=1000, help="SQuAD test questions (a fixed sample)")
+    parser.add_argument("--news", type=Path, help="also our held-out news set (a SQuAD-format file)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     settings = Settings.from_env()
     threshold = load_model().min_confidence
     results: dict[str, list[dict[str, Any]]] = {}
     report: dict[str, Any] = {"threshold": threshold, "seed": args.seed}
-    for name, (file, turns, leave_out, limit) in RUNS.items():
+    runs = {name: (args.data / file, *rest) for name, (file, *rest) in RUNS.items()}
+    if args.news:
+        runs["news"] = (args.news, *NEWS)
+    for name, (path, turns, articles, leave_out, limit) in runs.items():
         limit = args.squad_limit if name == "squad" else limit
         details: list[dict[str, Any]] = []
-        run = evaluate(args.data / file, settings=settings, turns=turns, limit=limit, articles="test",
+        run = evaluate(path, settings=settings, turns=turns, limit=limit, articles=articles,
                        leave_out=leave_out, seed=args.seed, min_confidence=0.0, details=details, progress=False)
         left = set(run["left_out"])
         for r in details:
@@ -126,10 +133,10 @@ def main() -> None:
         report[name] = {"table": table(results[name], threshold), "reliability": reliability(results[name]),
                         "retrieval": run.get("retrieval"), "latency_p50_ms": run["answers"]["latency_p50_ms"]}
         print(name, json.dumps(report[name]["table"]), flush=True)
-    draw(results, args.docs, threshold)
-    if args.out:
+    if args.out:  # before drawing: a missing matplotlib loses no run
         args.out.write_text(json.dumps(report, indent=1) + "\n")
         (args.out.with_suffix(".records.json")).write_text(json.dumps(results) + "\n")
+    draw(results, args.docs, threshold)
 
 
 if __name__ == "__main__":

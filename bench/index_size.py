@@ -29,7 +29,7 @@ import numpy as np
 from rag.answer.answer_model import load_model
 from rag.api import answer_with, default_answerer
 from rag.evaluation.datasets import Dataset, Question, choose_left_out, load_dataset, select, split_articles
-from rag.evaluation.metrics import contains_any
+from rag.evaluation.metrics import holds_gold
 from rag.evaluation.run import build_index, eval_settings, leave_out_index
 from rag.index.facade import Index
 from rag.index.sync import sync
@@ -46,7 +46,7 @@ def measure(settings: Settings, questions: list[Question], gone: set[str], thres
         answer = answer_with(index, retriever, answerer, q.text, [], 5, Filters())
         conf.append(answer.confidence)
         left.append(q.article in gone)
-        right.append(q.article not in gone and contains_any(answer.text, q.answers))
+        right.append(q.article not in gone and holds_gold(answer, q.answers))
     chunks = index.docs.counts()[1]
     index.close()
     c, r, lo = np.array(conf), np.array(right), np.array(left)

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from rag.api import answer_with, default_answerer
 from rag.evaluation.datasets import load_dataset, split_articles, subject_pairs
-from rag.evaluation.metrics import contains_any, first_correct
+from rag.evaluation.metrics import first_correct, holds_gold
 from rag.evaluation.run import build_index, eval_settings
 from rag.index.facade import Index
 from rag.retrieval.followups import HISTORY_WEIGHT, NEEDS_CONTEXT_MARGIN, SURE_ALONE, fuse_hits
@@ -76,7 +76,7 @@ def readings(path: Path, settings: Settings, kind: str, limit: int,  # type: ign
             answer = judge.run(q.text, hits, context)
             rank = first_correct(hits, q)
             row[name] = {"found": rank is not None, "confidence": answer.confidence, "abstained": answer.abstained,
-                         "gold": not answer.abstained and contains_any(answer.text, q.answers)}
+                         "gold": holds_gold(answer, q.answers)}
         rows.append(row)
     index.close()
     return rows

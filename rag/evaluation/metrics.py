@@ -35,6 +35,12 @@ def contains_any(text: str, golds: Sequence[str]) -> bool:
     return any(normalise(g) and normalise(g) in body for g in golds)
 
 
+def holds_gold(answer: Answer, golds: Sequence[str]) -> bool:
+    """An answer given (not an abstention, not a question back) whose text holds a gold answer. A question back
+    lists story titles, and those may hold the answer (or "no" inside "not"): that is not an answer."""
+    return not answer.abstained and contains_any(answer.text, golds)
+
+
 def first_correct(hits: Sequence[Any], q: Question) -> int | None:
     for rank, hit in enumerate(hits, start=1):
         if hit.doc_id == q.article and contains_any(hit.text, q.evidence):
@@ -61,8 +67,8 @@ def answer_metrics(results: list[tuple[Question, Answer, float]]) -> dict[str, A
     out: dict[str, Any] = {
         "answerable": len(answerable),
         "abstained_on_answerable": rate(sum(a.abstained for _, a in answerable), len(answerable)),
-        "contains_gold": rate(sum(contains_any(a.text, q.answers) for q, a in answerable), len(answerable)),
-        "contains_gold_when_answered": rate(sum(contains_any(a.text, q.answers) for q, a in given), len(given)),
+        "contains_gold": rate(sum(holds_gold(a, q.answers) for q, a in answerable), len(answerable)),
+        "contains_gold_when_answered": rate(sum(holds_gold(a, q.answers) for q, a in given), len(given)),
         "token_f1": round(sum(max(token_f1(_strip(a.text), g) for g in q.answers) for q, a in answerable)
                           / max(1, len(answerable)), 4),
         "citation_precision": rate(sum(contains_any(c.quote, q.answers) for q, c in citations), len(citations)),

@@ -16,7 +16,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
 from ..index.facade import Index
@@ -24,7 +24,11 @@ from ..retrieval.rewrite import standalone
 from ..schema import Answer
 from ..settings import Settings
 from .datasets import Dataset, Question, article_pool, choose_left_out, load_dataset, select, subject_pairs, without
-from .metrics import answer_metrics, contains_any, first_correct, rate, retrieval_metrics
+from .metrics import answer_metrics, first_correct, holds_gold, rate, retrieval_metrics
+
+if TYPE_CHECKING:
+    from ..answer.interface import Answerer
+    from ..retrieval.hybrid import Retriever
 
 MODES = ("dense", "bm25", "hybrid")
 
@@ -125,6 +129,7 @@ def evaluate(
 
     ranks: dict[str, list[int | None]] = {m: [] for m in MODES}
     answers: list[tuple[Question, Answer, float]] = []
+    chosen: list[tuple[bool, bool]] = []  # answerable questions asked back: (story offered, gold after choosing it)
     for q in tqdm(questions, desc="questions", disable=not show, file=sys.stderr, leave=False):
         query = standalone(q.text, q.history) if rewrite else q.text
         if q.answerable:
@@ -137,12 +142,14 @@ def evaluate(
         t0 = time.perf_counter()
         answer = answer_with(index, retriever, answerer, q.text, list(q.history) if rewrite else [], 5, Filters())
         answers.append((q, answer, time.perf_counter() - t0))
+        if q.answerable and answer.clarify:
+            chosen.append(after_choosing(index, retriever, answerer, q, answer))
         if details is not None:
             details.append({"qid": q.qid, "article": q.article, "answerable": q.answerable,
                             "abstained": answer.abstained, "confidence": answer.confidence,
-                            "contains_gold": q.answerable and contains_any(answer.text, q.answers),
+                            "contains_gold": q.answerable and holds_gold(answer, q.answers),
                             # a left-out question answered with its gold from another article (a sibling report)
-                            "quotes_gold_text": not answer.abstained and contains_any(answer.text, q.answers)})
+                            "quotes_gold_text": holds_gold(answer, q.answers)})
     index.close()
 
     report: dict[str, Any] = {
@@ -159,10 +166,30 @@ def evaluate(
     if any(ranks.values()):
         report["retrieval"] = {m: retrieval_metrics(r) for m, r in ranks.items()}
     report["answers"] = answer_metrics(answers)
+    # What a user who answers the question back gets: the gold directly, or after choosing the story they meant.
+    direct = sum(holds_gold(a, q.answers) for q, a, _ in answers if q.answerable)
+    report["answers"]["clarified_offers_its_story"] = rate(sum(o for o, _ in chosen), len(chosen))
+    report["answers"]["contains_gold_after_choosing"] = rate(direct + sum(g for _, g in chosen),
+                                                             report["answers"]["answerable"])
     if left_out:
         hard = [a for q, a, _ in answers if q.article in gone]
         report["answers"]["answered_left_out"] = rate(sum(not a.abstained for a in hard), len(hard))
     return report
+
+
+def after_choosing(
+    index: Index, retriever: Retriever, answerer: Answerer, q: Question, asked: Answer
+) -> tuple[bool, bool]:
+    """An answerable question asked back ("Which story do you mean?"), followed as a user who picks the story
+    they meant: is it among those offered, and does asking again within it (as the UI's story buttons
+    do) give the gold?"""
+    from ..api import answer_with
+    from ..retrieval.hybrid import Filters
+
+    if q.article not in {story.doc_id for story in asked.clarify}:
+        return False, False
+    again = answer_with(index, retriever, answerer, q.text, [], 5, Filters(documents=(q.article,)))
+    return True, holds_gold(again, q.answers)
 
 
 def change_of_subject(
@@ -203,7 +230,7 @@ def change_of_subject(
         for label, turns in (("alone", []), ("after_other", history)):
             answer = answer_with(index, retriever, answerer, second.text, turns, 5, Filters())
             found = first_correct(answer.hits, second)
-            rows[label].append((found is not None, contains_any(answer.text, second.answers)))
+            rows[label].append((found is not None, holds_gold(answer, second.answers)))
             if turns and answer.query != second.text:
                 rewritten += 1
     index.close()

@@ -76,3 +76,24 @@ def test_leave_out_makes_hard_negatives(tmp_path, settings) -> None:
     # subject must not change what is found or answered.
     assert shift["pairs"] == 2 and 0.0 <= shift["history_used"] <= 1.0
     assert shift["after_other"] == shift["alone"]
+
+
+def _committee(title: str, place: str, day: str, decision: str) -> dict[str, object]:
+    context = f"The {place} committee met on {day}. The committee decided {decision}."
+    return {"title": title, "paragraphs": [{"context": context, "qas": [
+        {"id": title, "question": "What did the committee decide?",
+         "answers": [{"text": decision, "answer_start": context.index(decision)}]}]}]}
+
+
+@pytest.mark.slow
+def test_a_question_asked_back_is_followed_to_the_story_the_user_meant(tmp_path, settings) -> None:
+    """Three stories answer "What did the committee decide?": the question is asked back, its own story is
+    among those offered, and asking again within that story gives the gold."""
+    data = tmp_path / "committees.json"
+    data.write_text(json.dumps({"version": "1.1", "data": [
+        _committee("Brackwater_Buses", "Brackwater transport", "Tuesday", "to double the night bus network"),
+        _committee("Varn_Parks", "Varn parks", "Monday", "to close the old boating lake"),
+        _committee("Kelvinport_Schools", "Kelvinport schools", "Friday", "to build a new library")]}))
+    answers = evaluate(data, settings=replace(settings, cache_dir=tmp_path / "cache"))["answers"]
+    assert answers["clarified_answerable"] == 1.0 and answers["contains_gold"] == 0.0
+    assert answers["clarified_offers_its_story"] == 1.0 and answers["contains_gold_after_choosing"] == 1.0
