@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from rag.answer.extractive import WEAK_CONFIDENCE
-from rag.prompts import CLARIFY_QUESTION, WEAK_ANSWER
+from rag.prompts import CLARIFY_NONE, CLARIFY_QUESTION, WEAK_ANSWER
 from rag.schema import Document, Story
 
 CITATION = re.compile(r"\[(\d+)\]")
@@ -94,7 +94,8 @@ def render_clarify(stories: Sequence[Story], turn: int) -> str:
         date = f", {story.published:%Y-%m-%d}" if story.published else ""
         link = f'<a class="story" href="#story-{turn}-{k}" role="button">{esc(story.title or story.doc_id)}</a>'
         items.append(f"<li>{link} ({esc(story.source)}{esc(date)})</li>")
-    return f'<div class="answer abstained clarify complete">{esc(CLARIFY_QUESTION)}<ol>{"".join(items)}</ol></div>'
+    return (f'<div class="answer abstained clarify complete">{esc(CLARIFY_QUESTION)}<ol>{"".join(items)}</ol>'
+            f"{esc(CLARIFY_NONE)}</div>")
 
 
 def render_question(text: str) -> str:

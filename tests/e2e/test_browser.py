@@ -274,6 +274,7 @@ def test_hostile_article_executes_nothing(ui: Any) -> None:
 def test_a_question_back_lists_the_stories_and_a_click_asks_within_one(ui: Any) -> None:
     asked = ui.ask("Who paid for it?")  # a first question with no subject; several stories match
     assert asked.text.startswith("Which story do you mean?"), asked.text
+    assert "If none of these is the story you mean" in asked.text, asked.text  # what to do when it is not listed
     stories = ui.page.locator("#chat a.story")
     assert stories.count() >= 2
     answers = ui.page.locator("#chat .answer.complete")

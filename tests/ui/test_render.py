@@ -122,3 +122,4 @@ def test_a_question_back_links_each_story_and_escapes_its_title() -> None:
     assert html.count('class="story"') == 2 and 'href="#story-4-1"' in html and 'href="#story-4-2"' in html
     assert "<script>" not in html and "<img" not in html and ESCAPED in html
     assert "2024-05-02" in html and ">b</a>" in html  # no title: the document id
+    assert html.endswith("</ol>If none of these is the story you mean, ask again naming who or what it is about.</div>")
