@@ -69,8 +69,8 @@ def answer_metrics(results: list[tuple[Question, Answer, float]]) -> dict[str, A
         "abstained_on_answerable": rate(sum(a.abstained for _, a in answerable), len(answerable)),
         "contains_gold": rate(sum(holds_gold(a, q.answers) for q, a in answerable), len(answerable)),
         "contains_gold_when_answered": rate(sum(holds_gold(a, q.answers) for q, a in given), len(given)),
-        "token_f1": round(sum(max(token_f1(_strip(a.text), g) for g in q.answers) for q, a in answerable)
-                          / max(1, len(answerable)), 4),
+        "token_f1": round(sum(max(token_f1(_strip(a.text), g) for g in q.answers) for q, a in given)
+                          / max(1, len(answerable)), 4),  # an abstention scores 0, as in holds_gold
         "citation_precision": rate(sum(contains_any(c.quote, q.answers) for q, c in citations), len(citations)),
         "citations": len(citations),
         "unanswerable": len(unanswerable),

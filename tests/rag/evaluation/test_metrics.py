@@ -21,4 +21,4 @@ def test_a_question_back_or_refusal_never_holds_the_gold() -> None:
     given = replace(asked_back, text="Mira Okonjo won the national chess title. [1]", abstained=False)
     assert holds_gold(given, ["mira okonjo"]) and not holds_gold(given, ["Dorrington"])
     metrics = answer_metrics([(Question("q", "Who won?", "a", ("Mira Okonjo",), ("Mira Okonjo",)), asked_back, 0.1)])
-    assert metrics["contains_gold"] == 0.0
+    assert metrics["contains_gold"] == 0.0 and metrics["token_f1"] == 0.0
