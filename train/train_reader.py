@@ -19,8 +19,8 @@ News (--news, a file of train/generate_questions.py --half train --squad-out: qu
 wrote about train-half BBC articles): its own folds (news_items), three negatives from other news
 articles per question (--news-other-negatives: with its article left out, the reader without news gave
 the best other BBC sentence 0.42 on average, SQuAD's 0.10), its pairs seen twice (--news-repeat).
-Compared on fold 0 with 178 news questions it did not win (train/results/compare_readers-news.json,
-docs/trust.md section 3), so the committed reader is trained without it.
+Compared on fold 0 with 178 and with 869 news questions it did not win (train/results/compare_readers-news.json,
+compare_readers-news869.json; docs/trust.md section 3), so the committed reader is trained without it.
 
 Run (one fold about 20 minutes on the 2-core machine, both folds about 39):
   python train/train_reader.py --fold both --max-pairs 60000 --out rag/answer/weights/reader-int8.onnx
