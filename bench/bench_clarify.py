@@ -7,7 +7,8 @@ CoQA first turns, 25 of the half's 50 stories left out of the index (seeds 1-3, 
 the value is chosen on the train half and quoted on the test half. SQuAD test (1,000 questions, 12 of
 24 articles left out, seed 1) checks that questions naming their subject are not affected. ``--news``
 adds a held-out news set of our own (docs/trust.md, section 3), half its articles left out, same seeds:
-with ``--values 0.5/0.4`` (the defaults) the three test sets of the answer model in one run.
+with ``--values 0.5/0.4`` (the defaults) the three test sets of the answer model in one run. A third value
+(``0.5/0.4/0.6``) sets ``NAMELESS_CONFIDENT``, the gate for first questions that name nothing.
 
 Run: RAG_EMBED_BACKEND=onnx RAG_CACHE_DIR=DIR .venv/bin/python bench/bench_clarify.py --half train
      [--values off,0.8/0.5,0.7/0.5] [--squad] [--news DIR/news-test.json] --out bench/results/bench_clarify-train.json
@@ -48,7 +49,7 @@ def over_seeds(label: str, path: Path, settings: Settings, close: float, confide
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--half", choices=("train", "test"), default="train")
-    parser.add_argument("--values", default="off,0.5/0.4", help="off, or CLOSE/CONFIDENT pairs")
+    parser.add_argument("--values", default="off,0.5/0.4", help="off, or CLOSE/CONFIDENT[/NAMELESS_CONFIDENT]")
     parser.add_argument("--seeds", default="1,2,3")
     parser.add_argument("--squad", action="store_true", help="also SQuAD test, 1,000 questions (off and each value)")
     parser.add_argument("--news", type=Path, help="also a held-out news set (train/generate_questions.py --half test "
@@ -59,7 +60,9 @@ def main() -> None:
     settings = Settings.from_env()
     results: dict[str, object] = {"half": args.half, "coqa": {}, "squad": {}, "news": {}}
     for value in args.values.split(","):
-        close, confident = (float("inf"), 0.0) if value == "off" else map(float, value.split("/"))
+        parts = [float(v) for v in value.split("/")] if value != "off" else [float("inf"), 0.0]
+        close, confident = parts[:2]
+        clarify.NAMELESS_CONFIDENT = parts[2] if len(parts) > 2 else None
         results["coqa"][value] = over_seeds(  # type: ignore[index]
             f"CoQA {args.half} first turns, CLOSE={value}", COQA, settings, close, confident, args.seeds,
             turns="first", articles=args.half, leave_out=25)

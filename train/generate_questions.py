@@ -174,17 +174,17 @@ def _own_subject(question: dict) -> bool:
     return not (question["needs_context"] or _META.search(question["question"]))
 
 
-def squad_file(records: list[dict], source: str, coqa: Path, half: str) -> dict:
+def squad_file(records: list[dict], source: str, coqa: Path, half: str, every: bool = False) -> dict:
     """A SQuAD v1 file for ``rag eval`` (``rag.evaluation.run.evaluate``): every article of the half as a
     context (those without questions stay in the index as distractors), with the questions whose answer
     was found as written and is not already in the question. Training questions (train half) must also
     name their own subject: one that does not is no answerable question when its article is indexed
     (the product asks back or abstains), so it would teach the answer model to answer it. A test set
-    keeps them, as users ask them."""
+    keeps them, as users ask them, and so does ``every`` (a train-half set to choose constants on)."""
     asked: dict[str, list[dict]] = {}
     for r in records:
         for i, q in enumerate(r["questions"]):
-            if q["located"] == "exact" and not _echoes(q) and (half == "test" or _own_subject(q)):
+            if q["located"] == "exact" and not _echoes(q) and (half == "test" or every or _own_subject(q)):
                 s, _ = q["span"]
                 asked.setdefault(r["doc_id"], []).append(
                     {"id": f"{r['doc_id']}@{s}#{i}", "question": q["question"],
@@ -210,11 +210,14 @@ def main() -> None:
                         help="train: training data; test: only a set to measure on, never to train on")
     parser.add_argument("--summary", action="store_true", help="print counts of --out and stop")
     parser.add_argument("--squad-out", type=Path, help="write --out as a SQuAD file for rag eval, and stop")
+    parser.add_argument("--every", action="store_true",
+                        help="with --squad-out on the train half: keep subject-less questions too (to measure on)")
     args = parser.parse_args()
     if args.summary:
         print(json.dumps(summary(args.out), indent=1))
     elif args.squad_out:
-        args.squad_out.write_text(json.dumps(squad_file(_records(args.out), args.source, args.coqa, args.half)))
+        records = _records(args.out)
+        args.squad_out.write_text(json.dumps(squad_file(records, args.source, args.coqa, args.half, args.every)))
     else:
         run(args)
 

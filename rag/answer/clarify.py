@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..prompts import CLARIFY, CLARIFY_STORY
-from ..retrieval.rewrite import needs_context
+from ..retrieval.rewrite import names_subject, needs_context
 from ..schema import Answer, Hit, Story
 from .interface import Answerer
 
@@ -25,12 +25,24 @@ from .interface import Answerer
 CLOSE = 0.5
 CONFIDENT = 0.4
 MAX_STORIES = 3
+# A first question that stands alone as a sentence but names nothing ("Who signed the oil deal?") is asked
+# back below this confidence; None (the default): only subject-less ones are (needs_context). Off because on
+# train articles it traded false answers for abstentions one for one (bench/bench_clarify.py with a third
+# value; docs/trust.md, section 3, "What the questions name").
+NAMELESS_CONFIDENT: float | None = None
 
 
 def stories_to_ask_about(question: str, hits: Sequence[Hit], judge: Answerer | None = None) -> list[Story]:
     """The stories to offer, best first, or [] when the question should simply be answered; ``judge``
     (the extractive answerer) gives the confidence of the answer it would give."""
-    if not hits or not needs_context(question, [h.text for h in hits]):
+    if not hits:
+        return []
+    found = [h.text for h in hits]
+    if needs_context(question, found):
+        confident = CONFIDENT
+    elif NAMELESS_CONFIDENT is not None and not names_subject(question, found):
+        confident = NAMELESS_CONFIDENT
+    else:
         return []
     best: dict[str, Hit] = {}
     for hit in sorted(hits, key=lambda h: -h.score):
@@ -38,7 +50,7 @@ def stories_to_ask_about(question: str, hits: Sequence[Hit], judge: Answerer | N
     ranked = list(best.values())
     top = ranked[0].score
     close = [h for h in ranked if top > 0 and h.score >= CLOSE * top][:MAX_STORIES]
-    if len(close) < 2 or (judge is not None and judge.run(question, hits).confidence >= CONFIDENT):
+    if len(close) < 2 or (judge is not None and judge.run(question, hits).confidence >= confident):
         return []
     return [Story(h.doc_id, h.title, h.source, h.url, h.published) for h in close]
 

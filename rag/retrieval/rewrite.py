@@ -58,10 +58,16 @@ def needs_context(question: str, found: Sequence[str] = ()) -> bool:
     content = content_words(question)
     if len(content) < 2:
         return True  # "Why?", "What else happened?"
-    text = " ".join(found)
-    if has_own_name(question) or (text and any(written_as_name(w, text) for w in content)):
+    if names_subject(question, found):
         return False
     return any(w in PRONOUNS for w in words(question)) or len(content) < MIN_CONTENT_WORDS
+
+
+def names_subject(question: str, found: Sequence[str] = ()) -> bool:
+    """A name or number of its own, or a lower-case word the passages found write as a name. Without one,
+    "Who signed the oil deal?" stands alone as a sentence but fits any story of an oil deal."""
+    text = " ".join(found)
+    return has_own_name(question) or bool(text and any(written_as_name(w, text) for w in content_words(question)))
 
 
 def context_terms(history: Sequence[tuple[str, str]]) -> list[str]:

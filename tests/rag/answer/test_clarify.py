@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from rag.answer import clarify
 from rag.answer.clarify import CLOSE, clarification, stories_to_ask_about
 from rag.schema import Hit
 
@@ -31,3 +34,12 @@ def test_a_question_naming_its_subject_is_answered() -> None:
 def test_at_most_three_stories() -> None:
     hits = [hit(d, 1.0 - i * 0.01) for i, d in enumerate("abcde")]
     assert len(stories_to_ask_about("What was his job?", hits)) == 3
+
+
+def test_a_question_naming_nothing_is_asked_back_only_with_the_nameless_gate(monkeypatch: pytest.MonkeyPatch) -> None:
+    hits = [hit("a", 1.0), hit("b", 0.9)]
+    monkeypatch.setattr(clarify, "NAMELESS_CONFIDENT", None)
+    assert stories_to_ask_about("Who signed the oil deal?", hits) == []
+    monkeypatch.setattr(clarify, "NAMELESS_CONFIDENT", 0.5)
+    assert [s.doc_id for s in stories_to_ask_about("Who signed the oil deal?", hits)] == ["a", "b"]
+    assert stories_to_ask_about("Who signed the Kelvinport oil deal?", hits) == []

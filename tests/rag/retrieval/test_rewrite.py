@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.retrieval.rewrite import needs_context, standalone
+from rag.retrieval.rewrite import names_subject, needs_context, standalone
 
 HISTORY = [("When did the Kelvinport harbour bridge reopen?", "It reopened on Monday. [1]")]
 
@@ -35,3 +35,11 @@ def test_a_name_typed_in_lower_case_is_told_from_a_common_word_by_the_passages_f
     assert needs_context("where does walker work?", ["Walker said so.", "a walker and a walker"])  # 1 of 3
     assert needs_context("where does she work?", found)
     assert needs_context("Walker?", found)  # one word is still too little to stand alone
+
+
+def test_a_question_that_stands_alone_may_still_name_nothing() -> None:
+    assert not needs_context("Who signed the oil deal?")  # enough to search on, no history added
+    assert not names_subject("Who signed the oil deal?")  # but any story of an oil deal fits it
+    assert names_subject("Who signed the Kelvinport oil deal?")
+    assert names_subject("How many jobs went in 2004?")  # a number of its own
+    assert names_subject("where does walker work?", ["Walker said. Coach Walker left."])
