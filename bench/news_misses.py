@@ -1,11 +1,13 @@
 """Where the false answers on our news set come from: each question of the held-out news set
 (train/generate_questions.py --half test --squad-out) split by whether it names its own subject (the
-generator's rule for training files) and whether its article is indexed, with how often it is
-answered, and how often a left-out question's answer quotes its gold text from another article (a
-sibling report of the same event, counted false by `rag eval`). docs/trust.md, section 3.
+generator's rule for training files), then whether it names anything (a name or number: "Who signed the
+oil deal?" stands alone but fits any oil deal; `names_subject`), and whether its article is indexed,
+with how often it is answered, and how often a left-out question's answer quotes its gold text from
+another article (a sibling report of the same event, counted false by `rag eval`). docs/trust.md,
+section 3.
 
 Run: RAG_EMBED_BACKEND=onnx RAG_CACHE_DIR=DIR .venv/bin/python bench/news_misses.py DIR/news-test.json \
-         --out bench/results/news_misses.json
+         --out bench/results/news_misses-names.json
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from generate_questions import _own_subject
 
 from rag.evaluation.datasets import load_dataset
 from rag.evaluation.run import evaluate
-from rag.retrieval.rewrite import needs_context
+from rag.retrieval.rewrite import names_subject, needs_context
 from rag.settings import Settings
 
 
@@ -41,8 +43,9 @@ def main() -> None:
         for r in details:
             text = texts[str(r["qid"])]
             own = _own_subject({"question": text, "needs_context": needs_context(text)})
-            key = ("names its subject" if own else "no subject of its own") + (
-                ", article indexed" if r["answerable"] else ", article left out")
+            kind = ("no subject of its own" if not own else
+                    "names a name or number" if names_subject(text) else "stands alone, names nothing")
+            key = kind + (", article indexed" if r["answerable"] else ", article left out")
             c = counts.setdefault(key, {"asked": 0, "answered": 0, "contains_gold": 0, "quotes_gold_text": 0})
             c["asked"] += 1
             c["answered"] += not r["abstained"]
