@@ -56,7 +56,7 @@ import pickle
 import random
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -81,7 +81,7 @@ from rag.answer.features import (
 from rag.answer.reader import READ_TOKENS, Reader, within_budget
 from rag.api import default_answerer
 from rag.evaluation.datasets import Question, load_dataset, split_articles
-from rag.evaluation.metrics import contains_any
+from rag.evaluation.metrics import contains_any, contains_words
 from rag.evaluation.run import build_index, eval_settings, leave_out_index
 from rag.index.facade import Index
 from rag.retrieval.followups import retrieve
@@ -126,6 +126,20 @@ class Row:
     lengths: np.ndarray  # wordpieces of (question, sentence) as the reader reads it; 0 when not eligible
 
 
+def right(q: Question, indexed: bool, doc_id: str, text: str, match: Callable = contains_any) -> bool:
+    """A sentence's label: in the question's own article, indexed, and holding a gold answer or (CoQA) the
+    rationale the answer was written from ("yes", "no")."""
+    return indexed and doc_id == q.article and match(text, (*q.answers, *q.evidence))
+
+
+def whole_word_labels(rows: list[Row], path: Path) -> list[Row]:
+    """Rows labelled by gold answers in whole words (``--whole-word-labels``; the features stay as collected)."""
+    questions = {q.qid: q for q in load_dataset(path).questions}
+    return [replace(r, y=np.array([right(questions[r.qid], r.indexed, doc, text, contains_words)
+                                   for text, (doc, _, _) in zip(r.texts, r.spans, strict=True)], dtype=int))
+            for r in rows]
+
+
 def collect(path: Path, settings: Settings, limit: int, later: int, seed: int,
             reader_path: Path, only_fold: int | None = None, reader_fold: int | None = None,
             news: bool = False) -> list[Row]:
@@ -167,9 +181,7 @@ def collect(path: Path, settings: Settings, limit: int, later: int, seed: int,
             found = candidates(terms, hits, index.embedder.embed_query(q.text), vectors,
                                functools.partial(reader, q.text), READ_COLLECT)
             indexed = q.answerable and q.article not in gone
-            # right: holds a gold answer, or (CoQA) the rationale the answer was written from ("yes", "no")
-            y = [indexed and c.hit.doc_id == q.article and contains_any(c.text, (*q.answers, *q.evidence))
-                 for c in found]
+            y = [right(q, indexed, c.hit.doc_id, c.text) for c in found]
             queue = sorted((i for i, c in enumerate(found) if c.rank < EMBED_HITS),
                            key=lambda i: -promise(found[i].features))
             order = np.full(len(found), 10**6)
@@ -411,6 +423,9 @@ def main() -> None:
     parser.add_argument("--reader", type=Path, required=True,
                         help="the reader that scores the collected sentences: one trained on the other fold only "
                              "(train/train_reader.py --fold 0; the committed reader saw both folds)")
+    parser.add_argument("--whole-word-labels", action="store_true",
+                        help="a sentence is right only if it holds the gold in whole words, not inside a longer "
+                             "one (tried, not adopted: docs/trust.md, section 3)")
     parser.add_argument("--drop", default="", help="comma-separated FEATURES the final model leaves out")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--report", type=Path)
@@ -435,7 +450,8 @@ def main() -> None:
         if not cache.exists():
             cache.write_bytes(pickle.dumps(collect(path, settings, firsts, later, 1, args.reader,
                                                    None, reader_fold, kind == "news")))
-        rows += pickle.loads(cache.read_bytes())
+        cached = pickle.loads(cache.read_bytes())
+        rows += whole_word_labels(cached, path) if args.whole_word_labels else cached
     if args.collect_only:
         return
     print(f"{len(rows)} questions, {sum(len(r.y) for r in rows)} sentences", file=sys.stderr)
@@ -487,6 +503,7 @@ def main() -> None:
                    f"--report train/results/train_answer_model.json --limit {args.limit} --later {args.later} "
                    f"--max-false {args.max_false} --second-share {args.second_share} --reader-fold {args.reader_fold}"
                    + (f" --drop {args.drop}" if args.drop else "")
+                   + (" --whole-word-labels" if args.whole_word_labels else "")
                    + (f" --news <cache>/{args.news.name}" if args.news else "")
                    + (f" --news-reader-fold {args.news_reader_fold}" if args.news_reader_fold is not None else ""),
         "trained_on": "train half of the articles (rag.evaluation.datasets.split_articles) of SQuAD dev v1.1 and "

@@ -35,6 +35,19 @@ def contains_any(text: str, golds: Sequence[str]) -> bool:
     return any(normalise(g) and normalise(g) in body for g in golds)
 
 
+def contains_words(text: str, golds: Sequence[str]) -> bool:
+    """``contains_any`` in whole words, any punctuation read as a space: "1970" is not in "1970s", nor "no" in
+    "not". Counts the same answers on our three test sets; as training labels, tried and not adopted
+    (docs/trust.md, section 3)."""
+    body = f" {_words(text)} "
+    return any(g and f" {g} " in body for g in map(_words, golds))
+
+
+def _words(text: str) -> str:
+    text = re.sub(r"[^\w\s]|_", " ", text.lower())
+    return " ".join(re.sub(r"\b(a|an|the)\b", " ", text).split())
+
+
 def holds_gold(answer: Answer, golds: Sequence[str]) -> bool:
     """An answer given (not an abstention, not a question back) whose text holds a gold answer. A question back
     lists story titles, and those may hold the answer (or "no" inside "not"): that is not an answer."""

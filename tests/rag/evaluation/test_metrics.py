@@ -3,7 +3,7 @@
 from dataclasses import replace
 
 from rag.evaluation.datasets import Question
-from rag.evaluation.metrics import answer_metrics, holds_gold, token_f1
+from rag.evaluation.metrics import answer_metrics, contains_any, contains_words, holds_gold, token_f1
 from rag.schema import Answer
 
 
@@ -22,3 +22,11 @@ def test_a_question_back_or_refusal_never_holds_the_gold() -> None:
     assert holds_gold(given, ["mira okonjo"]) and not holds_gold(given, ["Dorrington"])
     metrics = answer_metrics([(Question("q", "Who won?", "a", ("Mira Okonjo",), ("Mira Okonjo",)), asked_back, 0.1)])
     assert metrics["contains_gold"] == 0.0 and metrics["token_f1"] == 0.0
+
+
+def test_whole_words_are_not_found_inside_longer_ones() -> None:
+    assert contains_any("In the 1970s they left.", ["1970"])  # SQuAD's containment finds it inside "1970s"
+    assert not contains_words("In the 1970s they left.", ["1970"])
+    assert not contains_words("He did not go.", ["no"])
+    assert contains_words("A polynomial-time method.", ["polynomial"])  # punctuation reads as a space
+    assert contains_words("Swank’s film won.", ["Swank"]) and contains_words("U.S. troops", ["U.S."])
