@@ -12,7 +12,9 @@ The candidates (docs/trust.md, section 3, "Features that a passage is about this
                                ("in January" answered with a December figure);
   other_doc_reader, its gap    the reader's best score in another article: several stories answering alike
                                mark a question the corpus cannot pin to one story;
-  docs_answering               articles with a sentence the reader scores 0.3 or more.
+  docs_answering               articles with a sentence the reader scores 0.3 or more;
+  names_nothing                the question names no name or number ("Who signed the oil deal?",
+                               rag.retrieval.rewrite.names_subject): it fits any story of its kind.
 The idf here is over the data set's articles (the answerer's is over its index's chunks); every feature is
 a ratio or a flag, so the scale does not matter.
 
@@ -40,17 +42,19 @@ from sklearn.metrics import roc_auc_score
 
 from rag.answer.features import FEATURES, question_terms
 from rag.evaluation.datasets import load_dataset
+from rag.retrieval.rewrite import names_subject
 from rag.settings import Settings
 from rag.text import content_stems
 
 NEW = ("doc_cov", "doc_names_missing", "rare_missing_sentence", "rare_missing_doc", "when_conflict",
-       "other_doc_reader", "other_doc_reader_gap", "docs_answering")
+       "names_nothing", "other_doc_reader", "other_doc_reader_gap", "docs_answering")
 VARIANTS = {
     "article coverage (doc_cov, doc_names_missing)": ("doc_cov", "doc_names_missing"),
     "rarest word missing (sentence, article)": ("rare_missing_sentence", "rare_missing_doc"),
     "a different month, weekday or year (when_conflict)": ("when_conflict",),
     "another article's reader score (and its gap)": ("other_doc_reader", "other_doc_reader_gap"),
     "articles the reader finds answering (docs_answering)": ("docs_answering",),
+    "the question names nothing (names_nothing)": ("names_nothing",),
     "all of them": NEW,
 }
 DROPPED = ("similarity_sentence", "similarity_gap")  # as the committed weights
@@ -63,7 +67,7 @@ def _whens(text: str) -> set[str]:
 
 
 def lexical_features(rows: list[fit_model.Row], dataset_path: Path) -> None:
-    """Append the first five NEW columns to each row of this data set (in place)."""
+    """Append the first six NEW columns to each row of this data set (in place)."""
     dataset = load_dataset(dataset_path)
     text = {q.qid: q.text for q in dataset.questions}
     # Article ids carry the file's stem ("news-train/business/324.txt"): key by the part after it.
@@ -77,6 +81,7 @@ def lexical_features(rows: list[fit_model.Row], dataset_path: Path) -> None:
         q = question_terms(text[row.qid], idf)
         top, names = max(q.weights.values(), default=0.0), sum(q.names.values())
         asked = _whens(text[row.qid])
+        nameless = float(not names_subject(text[row.qid]))
         extra = []
         for (doc, _, _), sentence in zip(row.spans, row.texts, strict=True):
             in_doc, in_sentence = stems[doc.split("/", 1)[1]], set(content_stems(sentence))
@@ -87,8 +92,9 @@ def lexical_features(rows: list[fit_model.Row], dataset_path: Path) -> None:
                 max((w for t, w in q.weights.items() if t not in in_sentence), default=0.0) / top if top else 0.0,
                 max((w for t, w in q.weights.items() if t not in in_doc), default=0.0) / top if top else 0.0,
                 float(bool(asked) and bool(said) and not asked & said),
+                nameless,
             ])  # fmt: skip
-        row.x = np.hstack([row.x, np.array(extra).reshape(len(row.x), 5)])
+        row.x = np.hstack([row.x, np.array(extra).reshape(len(row.x), 6)])
 
 
 def reader_features(rows: list[fit_model.Row]) -> None:
