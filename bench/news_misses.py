@@ -8,6 +8,8 @@ section 3.
 
 Run: RAG_EMBED_BACKEND=onnx RAG_CACHE_DIR=DIR .venv/bin/python bench/news_misses.py DIR/news-test.json \
          --out bench/results/news_misses-names.json
+     (CoQA test first turns the same way: ../shared/data/coqa-cnn.json --coqa --leave-out 25
+      --out bench/results/news_misses-coqa.json)
 """
 
 from __future__ import annotations
@@ -32,14 +34,17 @@ def main() -> None:
     parser.add_argument("news", type=Path)
     parser.add_argument("--leave-out", type=int, default=556, help="as bench/bench_clarify.py --news-leave-out")
     parser.add_argument("--seeds", default="1,2,3")
+    parser.add_argument("--coqa", action="store_true", help="the file is CoQA: its test-half first turns, "
+                        "--leave-out of its stories out (25: as bench/bench_clarify.py)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     texts = {q.qid: q.text for q in load_dataset(args.news).questions}
     counts: dict[str, dict[str, int]] = {}
     for seed in args.seeds.split(","):
         details: list[dict[str, object]] = []
+        scope = {"turns": "first", "articles": "test"} if args.coqa else {}
         evaluate(args.news, settings=Settings.from_env(), leave_out=args.leave_out, seed=int(seed), details=details,
-                 progress=False)
+                 progress=False, **scope)  # type: ignore[arg-type]
         for r in details:
             text = texts[str(r["qid"])]
             own = _own_subject({"question": text, "needs_context": needs_context(text)})
