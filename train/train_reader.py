@@ -22,6 +22,11 @@ the best other BBC sentence 0.42 on average, SQuAD's 0.10), its pairs seen twice
 Compared on fold 0 with 178 and with 869 news questions it did not win (train/results/compare_readers-news.json,
 compare_readers-news869.json; docs/trust.md section 3), so the committed reader is trained without it.
 
+Contrasts (--contrasts): one more negative per question, its answering sentence with a word the question asks
+about made its opposite ("won" -> "lost"; the claim check's pairs, then WordNet), for the reader's mistakes
+read on news ("former manager" taken for "new manager"). Compared on fold 0 it did not win either
+(train/results/compare_readers-contrast.json), so it is off.
+
 Run (one fold about 20 minutes on the 2-core machine, both folds about 39):
   python train/train_reader.py --fold both --max-pairs 60000 --out rag/answer/weights/reader-int8.onnx
   python train/train_reader.py --fold 0 --out /tmp/reader-fold0-int8.onnx   # for the answer model's features
@@ -36,6 +41,7 @@ import argparse
 import json
 import math
 import random
+import re
 import sys
 import time
 from collections import defaultdict
@@ -43,7 +49,7 @@ from pathlib import Path
 
 from rag.evaluation.datasets import load_dataset, split_articles
 from rag.evaluation.metrics import contains_any
-from rag.text import content_stems, sentence_spans
+from rag.text import content_stems, sentence_spans, stem
 
 MAX_LENGTH = 128
 
@@ -112,7 +118,32 @@ def coqa_items(path: Path, fold: int | None) -> list[tuple[str, str, str, list[s
     return out
 
 
-def build_pairs(items: list, seed: int, other_negatives: int = 1) -> list[tuple[str, str, float]]:  # type: ignore[type-arg]
+def opposite(word: str) -> str | None:
+    """An opposite of a lower-case word: the claim check's pairs first, in the same form where the lists
+    align ("won" -> "lost"), then WordNet's antonyms, one with the same ending where there is one."""
+    from rag.llm import antonyms
+    from rag.llm.claims import OPPOSITE_FORMS
+
+    for a, b in OPPOSITE_FORMS:
+        for side, other in ((a.split(), b.split()), (b.split(), a.split())):
+            if word in side:
+                return other[min(side.index(word), len(other) - 1)]
+    found = sorted({w for lemma in antonyms.lemmas(word) for w in antonyms.table()[lemma]})
+    return next((w for w in found if w[-2:] == word[-2:]), found[0] if found else None)
+
+
+def contrast(question: str, sentence: str) -> str | None:
+    """The answering sentence with one word the question asks about made its opposite ("Who won the final?":
+    "X won the final" -> "X lost the final"): every word but one shared, and no longer an answer."""
+    asked = set(content_stems(question))
+    for m in re.finditer(r"\b[a-z]+\b", sentence):  # not a name ("Deportes")
+        if stem(m.group()) in asked and (other := opposite(m.group())):
+            return sentence[: m.start()] + other + sentence[m.end():]
+    return None
+
+
+def build_pairs(items: list, seed: int, other_negatives: int = 1,  # type: ignore[type-arg]
+                contrasts: bool = False) -> list[tuple[str, str, float]]:
     """Positive and negative (question, sentence, label) pairs; see the module docstring."""
     rng = random.Random(seed)
     by_doc: dict[str, list[str]] = defaultdict(list)
@@ -143,6 +174,8 @@ def build_pairs(items: list, seed: int, other_negatives: int = 1) -> list[tuple[
         rand = rng.choice(sentences)
         negatives += [t for t in (same, *elsewhere, rand[1] if rand[0] != doc_id else None) if t]
         pairs += [(question, t, 0.0) for t in negatives if not contains_any(t, golds)]
+        if contrasts and (changed := contrast(question, positive)):
+            pairs.append((question, changed, 0.0))
     rng.shuffle(pairs)
     return pairs
 
@@ -237,6 +270,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--other-negatives", type=int, default=1,
                         help="negatives per question from other articles (those sharing most of its words)")
+    parser.add_argument("--contrasts", action="store_true",
+                        help="one more negative per question: its answering sentence with a word the question asks "
+                             "about made its opposite (contrast)")
     parser.add_argument("--fold", choices=["0", "1", "both"], default="both",
                         help="train on this fold of the train articles, or on both (the committed reader)")
     parser.add_argument("--news", type=Path, help="also a news file of train/generate_questions.py --half train "
@@ -255,7 +291,7 @@ def main() -> None:
     go_offline()
     fold = None if args.fold == "both" else int(args.fold)
     items = squad_items(args.squad, fold) + coqa_items(args.coqa, fold)
-    pairs = build_pairs(items, args.seed, args.other_negatives)[: args.max_pairs]
+    pairs = build_pairs(items, args.seed, args.other_negatives, args.contrasts)[: args.max_pairs]
     if args.news:
         news = news_items(args.news, fold)
         items += news

@@ -37,3 +37,12 @@ def test_news_folds_match_the_answer_models(tmp_path: Path) -> None:
     every = train_reader.news_items(path, None)
     assert len(every) == 5 and all(positive.startswith("Town") and "Monday" in positive
                                    for _, _, positive, *_ in every)
+
+
+def test_a_contrast_turns_the_asked_word_into_its_opposite() -> None:
+    assert train_reader.contrast("Who won the final?", "Kelvinport won the final on Sunday.") == (
+        "Kelvinport lost the final on Sunday.")
+    assert train_reader.contrast("How much did profits increase?", "Profits increased by 5%.") == (
+        "Profits decreased by 5%.")  # WordNet's antonym with the same ending
+    assert train_reader.contrast("Who heads Open Arts?", "Lena Marsh leads Open Arts.") is None  # names stay
+    assert train_reader.contrast("Where was the bridge built?", "The bridge was built in Dorrington.") is None
