@@ -415,8 +415,9 @@ def main() -> None:
                              "the other fold); default: all of them (a reader that saw no news)")
     parser.add_argument("--collect-only", choices=["squad", "coqa", "news"],
                         help="only compute one data set's features")
-    parser.add_argument("--fold", type=int, choices=[0, 1], help="with --collect-only: only this fold (run both "
-                        "folds as two processes to use both cores)")
+    parser.add_argument("--fold", type=int, choices=[0, 1], help="with --collect-only: only this fold (both folds "
+                        "as two processes use both cores, but may meet the eval index's lock: rerun the one that "
+                        "stops with IndexLockedError)")
     parser.add_argument("--reader-fold", type=int, choices=[0, 1], default=1,
                         help="ask only questions of this fold of the train articles (--reader must be trained on "
                              "the other fold only)")
