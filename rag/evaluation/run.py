@@ -145,11 +145,12 @@ def evaluate(
         if q.answerable and answer.clarify:
             chosen.append(after_choosing(index, retriever, answerer, q, answer))
         if details is not None:
+            holds = holds_gold(answer, q.answers)
             details.append({"qid": q.qid, "article": q.article, "answerable": q.answerable,
                             "abstained": answer.abstained, "confidence": answer.confidence,
-                            "contains_gold": q.answerable and holds_gold(answer, q.answers),
+                            "contains_gold": q.answerable and holds,
                             # a left-out question answered with its gold from another article (a sibling report)
-                            "quotes_gold_text": holds_gold(answer, q.answers)})
+                            "quotes_gold_text": holds})
     index.close()
 
     report: dict[str, Any] = {
