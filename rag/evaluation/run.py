@@ -148,6 +148,7 @@ def evaluate(
             holds = holds_gold(answer, q.answers)
             details.append({"qid": q.qid, "article": q.article, "answerable": q.answerable,
                             "abstained": answer.abstained, "confidence": answer.confidence,
+                            "read_with_history": answer.query != q.text,
                             "contains_gold": q.answerable and holds,
                             # a left-out question answered with its gold from another article (a sibling report)
                             "quotes_gold_text": holds})

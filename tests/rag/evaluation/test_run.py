@@ -36,13 +36,17 @@ def test_eval_reports_all_three_retrievers_and_answers(tmp_path, settings) -> No
     coqa.write_text(json.dumps(COQA))
     base = replace(settings, cache_dir=tmp_path / "cache")
 
-    report = evaluate(squad, settings=base)
+    alone: list[dict] = []
+    report = evaluate(squad, settings=base, details=alone)
+    assert not any(r["read_with_history"] for r in alone)
     assert set(report["retrieval"]) == {"dense", "bm25", "hybrid"}
     assert report["retrieval"]["hybrid"]["recall@1"] == 1.0
     answers = report["answers"]
     assert answers["contains_gold"] == 1.0 and answers["citation_precision"] >= 0.5
 
-    later = evaluate(coqa, settings=base, turns="later")
+    followup: list[dict] = []
+    later = evaluate(coqa, settings=base, turns="later", details=followup)
+    assert [r["read_with_history"] for r in followup] == [True]  # "Where does she train?" needs the conversation
     assert later["questions"] == 1 and later["retrieval"]["hybrid"]["recall@1"] == 1.0
     assert load_dataset(coqa).questions[1].history == (("Who won the national chess title?", "Mira Okonjo"),)
 
