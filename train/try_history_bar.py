@@ -9,6 +9,7 @@ each bar applied afterwards; questions read alone keep the default threshold.
 
 Run (about a minute a seed; RAG_CACHE_DIR as for `rag eval`):
     RAG_EMBED_BACKEND=onnx python train/try_history_bar.py --out train/results/try_history_bar.json
+A rerun can differ by a turn or two of a thousand (threaded sums are not bit-identical; train/README.md).
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--coqa", type=Path, default=Path("../shared/data/coqa-cnn.json"))
     parser.add_argument("--half", choices=("train", "test"), default="train")
-    parser.add_argument("--leave-out", type=int, default=25, help="stories of the half kept out of the index")
+    parser.add_argument("--leave-out", type=int, default=25, choices=range(1, 50), metavar="1-49",
+                        help="stories of the half (50) kept out of the index")
     parser.add_argument("--seeds", default="1,2,3")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
@@ -54,11 +56,11 @@ def main() -> None:
                  seed=seed, min_confidence=0.0, details=records, progress=False)
     default = load_model().min_confidence
     indexed = [r for r in records if r["answerable"]]
+    left = [r for r in records if not r["answerable"]]
     report = {"half": args.half, "leave_out": args.leave_out, "seeds": args.seeds, "default_threshold": default,
-              "turns_indexed": len(indexed), "turns_left_out": len(records) - len(indexed),
-              "read_with_history": {"indexed": round(sum(r["read_with_history"] for r in indexed) / len(indexed), 4),
-                                    "left_out": round(sum(r["read_with_history"] for r in records
-                                                          if not r["answerable"]) / (len(records) - len(indexed)), 4)},
+              "turns_indexed": len(indexed), "turns_left_out": len(left),
+              "read_with_history": {name: round(sum(r["read_with_history"] for r in rs) / len(rs), 4)
+                                    for name, rs in (("indexed", indexed), ("left_out", left))},
               "bars": [at_bar(records, bar, default) for bar in BARS]}
     text = json.dumps(report, indent=1)
     print(text)
